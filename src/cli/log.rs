@@ -1,0 +1,103 @@
+//! The one logging funnel: `prog: LEVEL: msg` on stderr, or syslog with `-s`.
+//!
+//! Mirrors kmod's `tools/log.c`: levels FATAL (LOG_CRIT), ERROR, WARNING, NOTICE, INFO,
+//! DEBUG; a message is shown when its priority is at or above the verbosity (default
+//! LOG_WARNING for most tools; `-v` raises, `-q` silences). A FATAL message ends the
+//! process with exit status 1 once printed, as kmod's LOG_CRIT does.
+
+use std::io::Write;
+
+/// syslog(3) priorities, as kmod uses them.
+#[allow(dead_code)] // NOTICE, INFO and DEBUG are used by the applets still to come
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Fatal = 2,
+    Error = 3,
+    Warning = 4,
+    Notice = 5,
+    Info = 6,
+    Debug = 7,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Fatal => "FATAL",
+            Level::Error => "ERROR",
+            Level::Warning => "WARNING",
+            Level::Notice => "NOTICE",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+        }
+    }
+}
+
+/// Where messages go and which are shown.
+pub struct Log {
+    pub prog: String,
+    /// Highest priority number still shown (LOG_WARNING = 4 by default).
+    pub verbosity: i32,
+    pub syslog: bool,
+}
+
+impl Log {
+    pub fn new(prog: &str) -> Log {
+        Log {
+            prog: prog.to_string(),
+            verbosity: Level::Warning as i32,
+            syslog: false,
+        }
+    }
+
+    /// Print one message (without trailing newline) at `level`.
+    pub fn log(&self, level: Level, msg: &str) {
+        if (level as i32) <= self.verbosity {
+            if self.syslog {
+                send_syslog(&self.prog, level, msg);
+            } else {
+                // A failed write to stderr has nowhere to be reported.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "{}: {}: {}",
+                    self.prog,
+                    level.name(),
+                    msg
+                );
+            }
+        }
+        if level == Level::Fatal {
+            crate::cli::output::flush_stdout();
+            std::process::exit(1);
+        }
+    }
+
+    pub fn error(&self, msg: &str) {
+        self.log(Level::Error, msg)
+    }
+
+    #[allow(dead_code)]
+    pub fn warn(&self, msg: &str) {
+        self.log(Level::Warning, msg)
+    }
+
+    #[allow(dead_code)]
+    pub fn info(&self, msg: &str) {
+        self.log(Level::Info, msg)
+    }
+
+    /// A message printed as is, with only the program name (getopt's style).
+    pub fn plain(&self, msg: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{msg}");
+    }
+}
+
+/// Send one message to syslog (LOG_DAEMON, ident = program name), as kmod's `-s` does.
+fn send_syslog(prog: &str, level: Level, msg: &str) {
+    use std::os::unix::net::UnixDatagram;
+    // RFC 3164 framing over /dev/log, the socket syslog(3) itself writes to.
+    let pri = (3 << 3) | level as i32;
+    let line = format!("<{pri}>{prog}: {}: {msg}", level.name());
+    if let Ok(sock) = UnixDatagram::unbound() {
+        let _ = sock.send_to(line.as_bytes(), "/dev/log");
+    }
+}

@@ -1,0 +1,50 @@
+//! The command line: argv[0] picks a kmod-compatible applet or the native `rkmod`
+//! command. This is the only part of rkmod that prints or decides exit codes.
+
+pub mod getopt;
+pub mod info;
+pub mod info_json;
+pub mod log;
+pub mod modinfo;
+pub mod native;
+pub mod output;
+pub mod stdio;
+
+use std::ffi::OsString;
+
+/// The version lines every applet prints for `-V`.
+pub fn version_text() -> String {
+    format!(
+        "rkmod version {}\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Dispatch on argv[0]; returns the exit status.
+pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
+    let _ = stdio; // syslog fallback for modprobe arrives with the loading issue
+    let args: Vec<String> = match args.into_iter().map(OsString::into_string).collect() {
+        Ok(a) => a,
+        Err(bad) => {
+            let log = Log::new("rkmod");
+            log.error(&format!(
+                "argument is not valid UTF-8: {}",
+                bad.to_string_lossy()
+            ));
+            return 1;
+        }
+    };
+    let argv0 = args.first().cloned().unwrap_or_else(|| "rkmod".into());
+    let prog = argv0.rsplit('/').next().unwrap_or("rkmod").to_string();
+    let rest = &args[args.len().min(1)..];
+    match prog.as_str() {
+        "modinfo" => modinfo::main(&argv0, &prog, rest),
+        "insmod" | "rmmod" | "lsmod" | "modprobe" | "depmod" | "kmod" => {
+            Log::new(&prog).error("this applet is not implemented yet in rkmod");
+            1
+        }
+        _ => native::main(args),
+    }
+}
+
+use log::Log;

@@ -1,0 +1,109 @@
+//! The `modinfo` applet: kmod 30's `modinfo` options, help, messages and exit codes.
+//!
+//! `modinfo [options] <modulename|filename|alias>...` with the short options
+//! `adlpn0mF:k:b:Vh` parsed as glibc's getopt_long does (see `getopt.rs`). The work is
+//! done by the shared engine in `info.rs`.
+
+use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::info::{self, InfoOptions};
+use super::log::Log;
+use super::output;
+
+const SHORT: &str = "adlpn0mF:k:b:Vh";
+const LONG: &[LongOpt] = &[
+    LongOpt::new("author", HasArg::No, 'a'),
+    LongOpt::new("description", HasArg::No, 'd'),
+    LongOpt::new("license", HasArg::No, 'l'),
+    LongOpt::new("parameters", HasArg::No, 'p'),
+    LongOpt::new("filename", HasArg::No, 'n'),
+    LongOpt::new("null", HasArg::No, '0'),
+    LongOpt::new("modname", HasArg::No, 'm'),
+    LongOpt::new("field", HasArg::Required, 'F'),
+    LongOpt::new("set-version", HasArg::Required, 'k'),
+    LongOpt::new("basedir", HasArg::Required, 'b'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+];
+
+fn help(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} [options] <modulename|filename> [args]\n\
+         Options:\n\
+         \t-a, --author                Print only 'author'\n\
+         \t-d, --description           Print only 'description'\n\
+         \t-l, --license               Print only 'license'\n\
+         \t-p, --parameters            Print only 'parm'\n\
+         \t-n, --filename              Print only 'filename'\n\
+         \t-0, --null                  Use \\0 instead of \\n\n\
+         \t-m, --modname               Handle argument as module name instead of alias or filename\n\
+         \t-F, --field=FIELD           Print only provided FIELD\n\
+         \t-k, --set-version=VERSION   Use VERSION instead of `uname -r`\n\
+         \t-b, --basedir=DIR           Use DIR as filesystem root for /lib/modules\n\
+         \t-V, --version               Show version\n\
+         \t-h, --help                  Show this help\n"
+    )
+}
+
+/// Run the applet. `argv0` is printed raw in getopt errors (as glibc does); `prog` is
+/// its basename, used in `modinfo: ERROR:` prefixes.
+pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+    let log = Log::new(prog);
+    let mut opts = InfoOptions::default();
+    let parsed = match getopt_long(args, SHORT, LONG) {
+        Ok(p) => p,
+        Err(e) => {
+            // Options before the bad one still act (`-h -x` prints help and exits 0).
+            if let Some(code) = apply(&e.parsed, &mut opts, prog) {
+                return code;
+            }
+            log.plain(&format!("{argv0}: {}", e.message));
+            return 1;
+        }
+    };
+    if let Some(code) = apply(&parsed, &mut opts, prog) {
+        return code;
+    }
+    let names: Vec<String> = parsed
+        .into_iter()
+        .filter_map(|p| match p {
+            Parsed::Positional(s) => Some(s),
+            Parsed::Opt(..) => None,
+        })
+        .collect();
+    if names.is_empty() {
+        log.error("missing module or filename.");
+        return 1;
+    }
+    info::run(&opts, &names, &log)
+}
+
+/// Apply options in order; `Some(code)` when one of them ends the run (`-h`, `-V`).
+fn apply(parsed: &[Parsed], opts: &mut InfoOptions, prog: &str) -> Option<i32> {
+    for p in parsed {
+        let Parsed::Opt(c, arg) = p else { continue };
+        let arg = arg.clone();
+        match c {
+            'a' => opts.field = Some("author".into()),
+            'd' => opts.field = Some("description".into()),
+            'l' => opts.field = Some("license".into()),
+            'p' => opts.field = Some("parm".into()),
+            'n' => opts.field = Some("filename".into()),
+            '0' => opts.null = true,
+            'm' => opts.modname_only = true,
+            'F' => opts.field = arg,
+            'k' => opts.kversion = arg,
+            'b' => opts.basedir = arg,
+            'h' => {
+                output::print(&help(prog));
+                return Some(0);
+            }
+            'V' => {
+                output::print(&super::version_text());
+                return Some(0);
+            }
+            _ => {}
+        }
+    }
+    None
+}

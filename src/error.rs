@@ -1,0 +1,70 @@
+//! The library error: what failed, on which file, and the errno kmod would report.
+//!
+//! kmod's tools print `strerror(-err)` for library failures, so every error keeps the
+//! errno kmod would have produced for the same failure (for example EINVAL for a
+//! truncated ELF, ENOEXEC for a file that is not ELF at all). The CLI chooses the
+//! wording; [`Error::detail`] says in plain words what was wrong for native output.
+
+use std::path::PathBuf;
+
+/// A library error with its errno and a human description.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A system call failed on a path.
+    #[error("{path}: {}", errno_text(*errno))]
+    Io { path: PathBuf, errno: i32 },
+    /// A module file is malformed (bad compression, bad ELF, ...).
+    #[error("{path}: {what}")]
+    BadModule {
+        path: PathBuf,
+        errno: i32,
+        what: String,
+    },
+    /// An index file (`modules.*.bin`) is malformed.
+    #[error("{path}: corrupt index: {what}")]
+    BadIndex { path: PathBuf, what: String },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Build an [`Error::Io`] from an `io::Error` on `path`.
+    pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            errno: err.raw_os_error().unwrap_or(libc::EIO),
+        }
+    }
+
+    /// Build an [`Error::BadModule`].
+    pub fn bad_module(path: impl Into<PathBuf>, errno: i32, what: impl Into<String>) -> Error {
+        Error::BadModule {
+            path: path.into(),
+            errno,
+            what: what.into(),
+        }
+    }
+
+    /// The errno kmod would report for this failure.
+    pub fn errno(&self) -> i32 {
+        match self {
+            Error::Io { errno, .. } | Error::BadModule { errno, .. } => *errno,
+            Error::BadIndex { .. } => libc::EINVAL,
+        }
+    }
+
+    /// The plain-words reason, without the path (for native messages and hints).
+    pub fn detail(&self) -> String {
+        match self {
+            Error::Io { errno, .. } => errno_text(*errno),
+            Error::BadModule { what, .. } => what.clone(),
+            Error::BadIndex { what, .. } => format!("corrupt index: {what}"),
+        }
+    }
+}
+
+/// `strerror(errno)` as glibc words it (never Rust's "(os error N)" suffix).
+pub fn errno_text(errno: i32) -> String {
+    nix::errno::Errno::from_raw(errno).desc().to_string()
+}

@@ -1,0 +1,22 @@
+//! rkmod: everything about Linux kernel modules, as a library.
+//!
+//! The binary (`src/main.rs`, `src/cli/`) is a thin layer over this crate; nothing here
+//! prints or exits. The map:
+//!
+//! - [`module`]: module files (`.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz`): decompression,
+//!   ELF sections, `.modinfo`, `__versions`, exports, signatures.
+//! - [`index`]: the `modules.*.bin` BOOTFAST tries and the lookups kmod makes through them.
+//! - [`fnmatch`]: fnmatch(3) with flags 0, the matcher behind every alias wildcard.
+//! - [`name`]: module-name and alias normalisation (`-` → `_`).
+//! - [`lookup`]: resolving a name, alias or path to modules in a module directory.
+//! - [`error`]: the library's error type, which keeps errno and context.
+
+pub mod error;
+pub mod fnmatch;
+pub mod index;
+pub mod kernel;
+pub mod lookup;
+pub mod module;
+pub mod name;
+
+pub use error::{Error, Result};

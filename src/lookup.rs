@@ -1,0 +1,222 @@
+//! Resolving what a user typed (a module name, an alias, a builtin) to modules, using
+//! the index files of one module directory (`<root>/lib/modules/<version>`).
+//!
+//! Mirrors `kmod_module_new_from_lookup` and `kmod_module_new_from_name_lookup` for a
+//! context without configuration (modinfo reads no modprobe.d): the input is
+//! alias-normalised, then the first step with any result wins:
+//!
+//! 1. `modules.dep.bin`, exact key (not for names containing `:`)
+//! 2. `modules.symbols.bin`, wildcard (only for `symbol:` names)
+//! 3. `modules.alias.bin`, wildcard, every match by priority
+//! 4. `modules.builtin.bin`, exact
+//! 5. `modules.builtin.alias.bin`, wildcard
+//!
+//! (The configuration steps of modprobe come in front of these in the resolver.) A
+//! missing index is no match, as in libkmod; a corrupt one is an error, where libkmod
+//! would crash or silently miss.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::index::bin::{Index, IndexError};
+use crate::name;
+
+/// One module directory and its lazily opened indexes.
+pub struct ModuleDir {
+    dir: PathBuf,
+    dep: OnceCell<Option<Index>>,
+    alias: OnceCell<Option<Index>>,
+    symbols: OnceCell<Option<Index>>,
+    builtin: OnceCell<Option<Index>>,
+    builtin_alias: OnceCell<Option<Index>>,
+}
+
+/// A module a lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub name: String,
+    /// The file, from `modules.dep.bin`; None for builtin modules (and for an alias
+    /// whose module is in no index, which kmod shows like a builtin).
+    pub path: Option<PathBuf>,
+    /// Known to be built into the kernel (`modules.builtin.bin`).
+    pub builtin: bool,
+}
+
+/// Why a lookup could not run.
+#[derive(Debug)]
+pub enum LookupError {
+    /// The input is not a valid alias (an unmatched bracket).
+    BadAlias,
+    /// An index could not be read.
+    Index(Error),
+}
+
+impl ModuleDir {
+    /// A module directory such as `/lib/modules/6.1.0-56-amd64`.
+    pub fn new(dir: impl Into<PathBuf>) -> ModuleDir {
+        ModuleDir {
+            dir: dir.into(),
+            dep: OnceCell::new(),
+            alias: OnceCell::new(),
+            symbols: OnceCell::new(),
+            builtin: OnceCell::new(),
+            builtin_alias: OnceCell::new(),
+        }
+    }
+
+    /// The directory path.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn index<'a>(
+        &self,
+        cell: &'a OnceCell<Option<Index>>,
+        file: &str,
+    ) -> Result<Option<&'a Index>> {
+        if let Some(idx) = cell.get() {
+            return Ok(idx.as_ref());
+        }
+        let path = self.dir.join(file);
+        let idx = match Index::open(&path) {
+            Ok(idx) => Some(idx),
+            Err(IndexError::Io(_)) => None,
+            Err(e) => {
+                return Err(Error::BadIndex {
+                    path,
+                    what: e.to_string(),
+                })
+            }
+        };
+        Ok(cell.get_or_init(|| idx).as_ref())
+    }
+
+    fn exact(
+        &self,
+        cell: &OnceCell<Option<Index>>,
+        file: &str,
+        key: &str,
+    ) -> Result<Option<String>> {
+        let Some(idx) = self.index(cell, file)? else {
+            return Ok(None);
+        };
+        idx.lookup(key).map_err(|e| Error::BadIndex {
+            path: self.dir.join(file),
+            what: e.to_string(),
+        })
+    }
+
+    fn wild(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &str) -> Result<Vec<String>> {
+        let Some(idx) = self.index(cell, file)? else {
+            return Ok(Vec::new());
+        };
+        let found = idx.lookup_wild(key).map_err(|e| Error::BadIndex {
+            path: self.dir.join(file),
+            what: e.to_string(),
+        })?;
+        Ok(found.into_iter().map(|v| v.value).collect())
+    }
+
+    /// The `modules.dep` line of a module (`relpath: dep dep`), by normalised name.
+    pub fn dep_line(&self, modname: &str) -> Result<Option<String>> {
+        self.exact(&self.dep, "modules.dep.bin", modname)
+    }
+
+    /// The file of a module, from its `modules.dep.bin` entry.
+    pub fn module_path(&self, modname: &str) -> Result<Option<PathBuf>> {
+        Ok(self.dep_line(modname)?.map(|line| {
+            let rel = line.split(':').next().unwrap_or_default();
+            if rel.starts_with('/') {
+                PathBuf::from(rel)
+            } else {
+                self.dir.join(rel)
+            }
+        }))
+    }
+
+    /// Whether `modules.builtin.bin` lists the module.
+    pub fn is_builtin(&self, modname: &str) -> Result<bool> {
+        Ok(self
+            .exact(&self.builtin, "modules.builtin.bin", modname)?
+            .is_some())
+    }
+
+    fn by_name(&self, modname: &str, builtin: bool) -> Result<Found> {
+        let path = if builtin {
+            None
+        } else {
+            self.module_path(modname)?
+        };
+        Ok(Found {
+            name: modname.to_string(),
+            path,
+            builtin,
+        })
+    }
+
+    /// Name-only lookup (`modinfo -m`): dep index, builtin index, builtin aliases.
+    pub fn lookup_name(&self, input: &str) -> Result<Option<Found>> {
+        let name = name::modname_normalize(input);
+        if self.dep_line(&name)?.is_some() {
+            return Ok(Some(self.by_name(&name, false)?));
+        }
+        if self.is_builtin(&name)? {
+            return Ok(Some(self.by_name(&name, true)?));
+        }
+        let found = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", &name)?;
+        Ok(match found.first() {
+            Some(m) => Some(self.by_name(m, true)?),
+            None => None,
+        })
+    }
+
+    /// Full lookup without configuration: every module the input resolves to.
+    pub fn lookup(&self, input: &str) -> std::result::Result<Vec<Found>, LookupError> {
+        let alias = name::alias_normalize(input).ok_or(LookupError::BadAlias)?;
+        self.lookup_normalized(&alias).map_err(LookupError::Index)
+    }
+
+    fn lookup_normalized(&self, alias: &str) -> Result<Vec<Found>> {
+        if !alias.contains(':') && self.dep_line(alias)?.is_some() {
+            return Ok(vec![self.by_name(alias, false)?]);
+        }
+        if alias.starts_with("symbol:") {
+            let names = self.wild(&self.symbols, "modules.symbols.bin", alias)?;
+            if !names.is_empty() {
+                return names.iter().map(|n| self.resolve_alias_target(n)).collect();
+            }
+        }
+        let names = self.wild(&self.alias, "modules.alias.bin", alias)?;
+        if !names.is_empty() {
+            return names.iter().map(|n| self.resolve_alias_target(n)).collect();
+        }
+        if self.is_builtin(alias)? {
+            return Ok(vec![self.by_name(alias, true)?]);
+        }
+        let names = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", alias)?;
+        names.iter().map(|n| self.by_name(n, true)).collect()
+    }
+
+    /// A module named by an alias index: its file from the dep index, or builtin.
+    fn resolve_alias_target(&self, modname: &str) -> Result<Found> {
+        let path = self.module_path(modname)?;
+        let builtin = path.is_none() && self.is_builtin(modname)?;
+        Ok(Found {
+            name: modname.to_string(),
+            path,
+            builtin,
+        })
+    }
+
+    /// Fields of a builtin module from `modules.builtin.modinfo`; None when that file
+    /// does not exist (an old kernel), which kmod treats as "nothing more to show".
+    pub fn builtin_modinfo(&self, modname: &str) -> Result<Option<Vec<crate::module::Field>>> {
+        let path = self.dir.join("modules.builtin.modinfo");
+        match std::fs::read(&path) {
+            Ok(data) => Ok(Some(crate::module::modinfo::builtin_fields(&data, modname))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, &e)),
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! A lazy, bounds-checked view of a module's ELF image.
+//!
+//! Mirrors libkmod's `libkmod-elf.c`: ELF32 and ELF64 in either byte order whatever the
+//! host, validated the way kmod validates them so that the same broken file fails with
+//! the same errno (ENOEXEC when it is not ELF at all, EINVAL when it is ELF but broken).
+//! Only the pieces asked for are read: the header, the section header table, then the
+//! named section. goblin's lazy parsers do the decoding; no relocation is ever parsed.
+//!
+//! Sections a module reader needs: `.modinfo` (`key=value\0` strings), `__versions`
+//! (64-byte entries: a CRC of the ELF word size, then the NUL-padded symbol name),
+//! `__ksymtab_strings`, `.symtab` + `.strtab`, `.note.gnu.build-id`,
+//! `.gnu.linkonce.this_module` (the `struct module` holding the module's name).
+
+use goblin::container::{Container, Ctx, Endian};
+use goblin::elf::section_header::{SectionHeader, SHN_ABS, SHN_UNDEF};
+use goblin::elf::sym::Symtab;
+
+/// Why an image is not a usable ELF file, with the errno kmod reports for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElfError {
+    pub errno: i32,
+    pub what: &'static str,
+}
+
+fn invalid(what: &'static str) -> ElfError {
+    ElfError {
+        errno: libc::EINVAL,
+        what,
+    }
+}
+
+/// A validated ELF image with its section table read.
+pub struct Elf<'a> {
+    data: &'a [u8],
+    ctx: Ctx,
+    sections: Vec<SectionHeader>,
+    names: &'a [u8],
+    shoff: u64,
+    pub machine: u16,
+}
+
+/// A symbol from `.symtab`, as depmod needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symbol<'a> {
+    pub name: &'a [u8],
+    pub value: u64,
+    pub shndx: usize,
+    pub bind: u8,
+    pub kind: u8,
+}
+
+const EI_NIDENT: usize = 16;
+const EHDR32: usize = 52;
+const EHDR64: usize = 64;
+
+impl<'a> Elf<'a> {
+    /// Validate `data` as kmod's `kmod_elf_new` does and read the section table.
+    pub fn parse(data: &'a [u8]) -> Result<Elf<'a>, ElfError> {
+        if data.len() <= EI_NIDENT || &data[..4] != b"\x7FELF" {
+            return Err(ElfError {
+                errno: libc::ENOEXEC,
+                what: "not an ELF file",
+            });
+        }
+        let (container, hdr_size, shdr_size) = match data[4] {
+            1 => (Container::Little, EHDR32, 40usize),
+            2 => (Container::Big, EHDR64, 64usize),
+            _ => return Err(invalid("unknown ELF class")),
+        };
+        if data.len() <= hdr_size {
+            return Err(invalid("file too short for its ELF header"));
+        }
+        let endian = match data[5] {
+            1 => Endian::Little,
+            2 => Endian::Big,
+            _ => return Err(invalid("unknown ELF byte order")),
+        };
+        let ctx = Ctx::new(container, endian);
+        let header = goblin::elf::Elf::parse_header(data).map_err(|_| invalid("bad ELF header"))?;
+        if header.e_shentsize as usize != shdr_size {
+            return Err(invalid("unexpected section header entry size"));
+        }
+        let count = header.e_shnum as usize;
+        let table_end = (shdr_size as u64 * count as u64).checked_add(header.e_shoff);
+        if table_end.is_none_or(|end| end > data.len() as u64) {
+            return Err(invalid("file too short to hold its section headers"));
+        }
+        let sections = SectionHeader::parse(data, header.e_shoff as usize, count, ctx)
+            .map_err(|_| invalid("unreadable section headers"))?;
+        let mut elf = Elf {
+            data,
+            ctx,
+            sections,
+            names: &[],
+            shoff: header.e_shoff,
+            machine: header.e_machine,
+        };
+        let strndx = header.e_shstrndx as usize;
+        if strndx == SHN_UNDEF as usize || strndx >= count {
+            return Err(invalid("no section name table"));
+        }
+        let names = elf
+            .section_data(strndx)
+            .ok_or(invalid("section name table out of bounds"))?;
+        if names.last() != Some(&0) {
+            return Err(invalid("section name table does not end with NUL"));
+        }
+        elf.names = names;
+        Ok(elf)
+    }
+
+    /// True for ELFCLASS32 images.
+    pub fn is_32bit(&self) -> bool {
+        !self.ctx.container.is_big()
+    }
+
+    /// True for big-endian images.
+    pub fn is_big_endian(&self) -> bool {
+        !self.ctx.le.is_little()
+    }
+
+    /// The bytes of section `idx`, or None when its range lies outside the file.
+    fn section_data(&self, idx: usize) -> Option<&'a [u8]> {
+        let sh = self.sections.get(idx)?;
+        let end = sh.sh_offset.checked_add(sh.sh_size)?;
+        if end > self.data.len() as u64 {
+            return None;
+        }
+        self.data.get(sh.sh_offset as usize..end as usize)
+    }
+
+    /// Index of the first section (from 1) called `name` whose range is valid.
+    pub fn find_section(&self, name: &str) -> Option<usize> {
+        (1..self.sections.len()).find(|&i| {
+            self.section_data(i).is_some()
+                && cstr_at(self.names, self.sections[i].sh_name) == Some(name.as_bytes())
+        })
+    }
+
+    /// The contents of the section called `name` (None: no such valid section).
+    pub fn section(&self, name: &str) -> Option<&'a [u8]> {
+        self.find_section(name).and_then(|i| self.section_data(i))
+    }
+
+    /// Offset of the `sh_flags` field of section `idx` in the image (for `--force` stripping).
+    pub fn section_flags_offset(&self, idx: usize) -> Option<(usize, usize)> {
+        let (entry, flags_len) = if self.is_32bit() {
+            (40u64, 4)
+        } else {
+            (64u64, 8)
+        };
+        if idx >= self.sections.len() {
+            return None;
+        }
+        usize::try_from(self.shoff + idx as u64 * entry + 8)
+            .ok()
+            .map(|off| (off, flags_len))
+    }
+
+    /// The NUL-separated strings of a section, as kmod splits them: leading NULs
+    /// skipped, runs of NULs separate strings, a last string may lack its NUL.
+    pub fn strings(&self, name: &str) -> Option<Vec<&'a [u8]>> {
+        Some(split_strings(self.section(name)?))
+    }
+
+    /// The `.symtab` symbols with names from `.strtab` (both found by name, as kmod does).
+    pub fn symbols(&self) -> Vec<Symbol<'a>> {
+        let (Some(idx), Some(strtab)) = (self.find_section(".symtab"), self.section(".strtab"))
+        else {
+            return Vec::new();
+        };
+        let sh = &self.sections[idx];
+        let entsize = if self.is_32bit() { 16 } else { 24 };
+        let count = sh.sh_size as usize / entsize;
+        let Ok(symtab) = Symtab::parse(self.data, sh.sh_offset as usize, count, self.ctx) else {
+            return Vec::new();
+        };
+        symtab
+            .iter()
+            .skip(1)
+            .filter_map(|s| {
+                Some(Symbol {
+                    name: cstr_at(strtab, s.st_name)?,
+                    value: s.st_value,
+                    shndx: s.st_shndx,
+                    bind: s.st_bind(),
+                    kind: s.st_type(),
+                })
+            })
+            .collect()
+    }
+
+    /// Read a u32 or u64 (by `width`) at `offset` in section `idx`, in the image's byte order.
+    pub fn read_word(&self, idx: usize, offset: u64, width: usize) -> Option<u64> {
+        let data = self.section_data(idx)?;
+        let start = usize::try_from(offset).ok()?;
+        let bytes = data.get(start..start.checked_add(width)?)?;
+        Some(self.uint(bytes))
+    }
+
+    /// Decode an unsigned integer of 4 or 8 bytes in the image's byte order.
+    pub fn uint(&self, bytes: &[u8]) -> u64 {
+        let mut v = 0u64;
+        if self.is_big_endian() {
+            for &b in bytes {
+                v = (v << 8) | b as u64;
+            }
+        } else {
+            for &b in bytes.iter().rev() {
+                v = (v << 8) | b as u64;
+            }
+        }
+        v
+    }
+
+    /// Whether a section index is special (no data of its own).
+    pub fn is_special_index(shndx: usize) -> bool {
+        shndx == SHN_UNDEF as usize || shndx == SHN_ABS as usize
+    }
+}
+
+/// The NUL-terminated string starting at `off` (None if `off` is past the table).
+pub fn cstr_at(table: &[u8], off: usize) -> Option<&[u8]> {
+    let rest = table.get(off..)?;
+    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// Split a string section the way `kmod_elf_get_strings` does.
+pub fn split_strings(data: &[u8]) -> Vec<&[u8]> {
+    data.split(|&b| b == 0).filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_like_kmod() {
+        assert_eq!(
+            split_strings(b"\0\0a=1\0\0b=2\0c"),
+            vec![&b"a=1"[..], b"b=2", b"c"]
+        );
+        assert!(split_strings(b"\0\0\0").is_empty());
+    }
+
+    #[test]
+    fn rejects_non_elf_and_short_files() {
+        assert_eq!(
+            Elf::parse(b"hello world, not elf").err().unwrap().errno,
+            libc::ENOEXEC
+        );
+        assert_eq!(
+            Elf::parse(b"\x7FELF\x02\x01\x01").err().unwrap().errno,
+            libc::ENOEXEC
+        );
+        let mut h = b"\x7FELF\x02\x01\x01".to_vec();
+        h.resize(40, 0);
+        assert_eq!(Elf::parse(&h).err().unwrap().errno, libc::EINVAL);
+        let mut bad_class = b"\x7FELF\x07\x01\x01".to_vec();
+        bad_class.resize(100, 0);
+        assert_eq!(Elf::parse(&bad_class).err().unwrap().errno, libc::EINVAL);
+    }
+}
