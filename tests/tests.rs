@@ -2,6 +2,7 @@
 
 mod util;
 
+mod cli;
 mod golden;
 mod oracle_modinfo;
 mod robustness;

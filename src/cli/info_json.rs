@@ -123,8 +123,9 @@ fn module_json(query: &str, shown: info::Shown) -> ModuleJson {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut params = merge_params(&shown.fields).list;
-    params.reverse(); // declaration order, not kmod's newest-first
+    // modinfo's order: kbuild emits .modinfo in reverse source order and kmod lists the
+    // newest name first, so this is the order of declaration in the source.
+    let params = merge_params(&shown.fields).list;
     ModuleJson {
         query: query.to_string(),
         name: shown.name.clone(),

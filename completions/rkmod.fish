@@ -1,0 +1,73 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_rkmod_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_rkmod_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_rkmod_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_rkmod_using_subcommand
+    set -l cmd (__fish_rkmod_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c rkmod -n "__fish_rkmod_needs_command" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_needs_command" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "info" -d 'Show information about kernel modules (modinfo)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "insert" -d 'Insert a module file into the kernel (insmod)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "remove" -d 'Remove modules from the kernel (rmmod)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "probe" -d 'Load or remove modules with their dependencies (modprobe)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "deps" -d 'Generate modules.dep and the other module indexes (depmod)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "list" -d 'List loaded modules (lsmod)'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "man" -d 'Write man pages into a directory'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s F -l field -d 'Print only the values of FIELD' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s k -l set-version -d 'Use VERSION instead of `uname -r`' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s b -l basedir -d 'Use DIR as filesystem root for /lib/modules' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s a -l author -d 'Print only \'author\''
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s d -l description -d 'Print only \'description\''
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s l -l license -d 'Print only \'license\''
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s p -l parameters -d 'Print only \'parm\''
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s n -l filename -d 'Print only \'filename\''
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s 0 -l null -d 'Use \\0 instead of \\n'
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s m -l modname -d 'Handle arguments as module names, not aliases or files'
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -l json -d 'Print JSON (schema rkmod.info/1)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand info" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand insert" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand insert" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand remove" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand list" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand list" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand man" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand man" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "info" -d 'Show information about kernel modules (modinfo)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "insert" -d 'Insert a module file into the kernel (insmod)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "remove" -d 'Remove modules from the kernel (rmmod)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "probe" -d 'Load or remove modules with their dependencies (modprobe)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "deps" -d 'Generate modules.dep and the other module indexes (depmod)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "list" -d 'List loaded modules (lsmod)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "man" -d 'Write man pages into a directory'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from info insert remove probe deps list completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

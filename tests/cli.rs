@@ -1,0 +1,212 @@
+//! The command line itself: generated files kept current, native `rkmod info` extras,
+//! start-up without file descriptors or `/dev/null`, and quiet broken pipes.
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::util::{applet, fixture_ko, rkmod_bin};
+
+fn rkmod() -> Command {
+    let mut c = Command::new(rkmod_bin());
+    c.env("LC_ALL", "C").stdin(Stdio::null());
+    c
+}
+
+fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn man_pages_are_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(rkmod()
+        .arg("man")
+        .arg(tmp.path())
+        .status()
+        .unwrap()
+        .success());
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    assert_eq!(
+        read_dir_sorted(tmp.path()),
+        read_dir_sorted(&repo),
+        "man/ is stale: run `cargo run -- man man`"
+    );
+}
+
+#[test]
+fn completions_are_current() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = rkmod().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("completions/rkmod.{shell}"));
+        assert_eq!(
+            out.stdout,
+            std::fs::read(&path).unwrap(),
+            "{} is stale",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn native_info_adds_build_id() {
+    let ko = fixture_ko("hello.ko");
+    let out = rkmod().arg("info").arg(&ko).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let id_line = text
+        .lines()
+        .find(|l| l.starts_with("build-id:"))
+        .expect("build-id line");
+    let id = id_line.split_whitespace().nth(1).unwrap();
+    assert_eq!(id.len(), 40, "a sha1 build-id: {id}");
+    // same fields as modinfo otherwise
+    let modinfo = applet("modinfo").arg(&ko).output().unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("build-id:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without.as_bytes(), modinfo.stdout);
+    let only = rkmod()
+        .args(["info", "-F", "build-id"])
+        .arg(&ko)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(only.stdout).unwrap().trim(), id);
+}
+
+#[test]
+fn native_info_json() {
+    let out = rkmod()
+        .args(["info", "--json"])
+        .arg(fixture_ko("signed/hello.ko"))
+        .arg(fixture_ko("variants/hello.ko.xz"))
+        .arg("no-such-module-anywhere")
+        .args(["-b", "/nonexistent", "-k", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "one argument failed");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "rkmod.info/1");
+    let m = &v["modules"][0];
+    assert_eq!(m["name"], "hello");
+    assert_eq!(m["builtin"], false);
+    assert_eq!(m["compression"], "none");
+    assert_eq!(v["modules"][1]["compression"], "xz");
+    let params = m["parameters"].as_array().unwrap();
+    let names: Vec<_> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["myint", "mystring", "myarray"], "declaration order");
+    assert_eq!(params[2]["type"], "array of int");
+    assert_eq!(params[0]["description"], "An integer parameter");
+    assert_eq!(m["signature"]["id_type"], "PKCS#7");
+    assert_eq!(m["signature"]["signer"], "rkmod fixture signing key");
+    assert_eq!(m["signature"]["hash_algo"], "sha256");
+    assert_eq!(
+        m["aliases"],
+        serde_json::json!(["char-major-250-17", "hello-alias"])
+    );
+    assert_eq!(m["depends"], serde_json::json!([]));
+    assert_eq!(m["build_id"].as_str().unwrap().len(), 40);
+    assert_eq!(v["errors"][0]["query"], "no-such-module-anywhere");
+}
+
+#[test]
+fn unfinished_subcommands_say_so() {
+    for sub in ["deps", "probe", "insert", "remove", "list"] {
+        let out = rkmod().arg(sub).arg("x").output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{sub}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not implemented yet"),
+            "{sub}"
+        );
+    }
+    for name in ["modprobe", "insmod", "rmmod", "lsmod", "depmod"] {
+        let out = applet(name).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with(&format!("{name}: ERROR: ")));
+    }
+}
+
+/// Run the modinfo applet with fds 0-2 closed, as the kernel starts /sbin/modprobe.
+fn run_with_closed_fds(mut cmd: Command) -> std::process::ExitStatus {
+    // SAFETY: only async-signal-safe close(2) calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    cmd.status().unwrap()
+}
+
+#[test]
+fn starts_with_fds_closed() {
+    let mut ok = applet("modinfo");
+    ok.args(["-F", "license"]).arg(fixture_ko("hello.ko"));
+    assert_eq!(run_with_closed_fds(ok).code(), Some(0));
+    let mut missing = applet("modinfo");
+    missing.arg("/nonexistent/x.ko");
+    assert_eq!(run_with_closed_fds(missing).code(), Some(1));
+}
+
+#[test]
+fn starts_without_dev_null() {
+    // A private mount namespace with an empty /dev, then every standard fd closed:
+    // how an early initramfs runs the kernel's /sbin/modprobe.
+    let script = r#"mount -t tmpfs none /dev && [ ! -e /dev/null ] && exec "$0" "$@" <&- >&- 2>&-"#;
+    for (arg, want) in [
+        (fixture_ko("hello.ko").display().to_string(), 0),
+        ("/nonexistent/x.ko".into(), 1),
+    ] {
+        let status = Command::new("unshare")
+            .args(["-m", "sh", "-c", script])
+            .arg(crate::util::applet_dir().join("modinfo"))
+            .arg(arg)
+            .status()
+            .expect("unshare (util-linux) is needed");
+        assert_eq!(
+            status.code(),
+            Some(want),
+            "{status:?} (needs root for unshare -m)"
+        );
+    }
+}
+
+#[test]
+fn broken_pipe_is_quiet() {
+    let mut child = applet("modinfo")
+        .args(std::iter::repeat_n(fixture_ko("signed/hello.ko"), 400))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
+        "{:?}",
+        out.status
+    );
+}
