@@ -4,5 +4,6 @@ mod util;
 
 mod cli;
 mod golden;
+mod oracle_depmod;
 mod oracle_modinfo;
 mod robustness;

@@ -1,6 +1,7 @@
 //! The command line: argv[0] picks a kmod-compatible applet or the native `rkmod`
 //! command. This is the only part of rkmod that prints or decides exit codes.
 
+pub mod depmod;
 pub mod getopt;
 pub mod info;
 pub mod info_json;
@@ -39,7 +40,8 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
     let rest = &args[args.len().min(1)..];
     match prog.as_str() {
         "modinfo" => modinfo::main(&argv0, &prog, rest),
-        "insmod" | "rmmod" | "lsmod" | "modprobe" | "depmod" | "kmod" => {
+        "depmod" => depmod::main(&argv0, &prog, rest),
+        "insmod" | "rmmod" | "lsmod" | "modprobe" | "kmod" => {
             Log::new(&prog).error("this applet is not implemented yet in rkmod");
             1
         }

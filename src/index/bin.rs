@@ -496,6 +496,16 @@ impl Index {
     /// stored order, then its children by ascending arc char), which is ascending byte
     /// order of the keys. `modprobe -c` prints these as `alias <key> <value>`.
     pub fn dump(&self) -> Result<Vec<(String, String)>, IndexError> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .map(|(k, _, v)| (k, v))
+            .collect())
+    }
+
+    /// Every `(key, priority, value)` triple, in [`Index::dump`] order. Inserting them
+    /// into an [`IndexBuilder`] in reverse order rebuilds the same index.
+    pub fn entries(&self) -> Result<Vec<(String, u32, String)>, IndexError> {
         let mut out = Vec::new();
         let Some(root) = self.node(self.root)? else {
             return Ok(out);
@@ -503,9 +513,9 @@ impl Index {
         let mut budget = Budget(self.bytes().len());
         budget.charge(&root)?;
         let mut buf = root.prefix.to_vec();
-        let emit = |node: &Node<'_>, buf: &[u8], out: &mut Vec<(String, String)>| {
-            for (_, v) in node.values() {
-                out.push((lossy(buf), lossy(v)));
+        let emit = |node: &Node<'_>, buf: &[u8], out: &mut Vec<(String, u32, String)>| {
+            for (prio, v) in node.values() {
+                out.push((lossy(buf), prio, lossy(v)));
             }
         };
         emit(&root, &buf, &mut out);

@@ -1,0 +1,197 @@
+//! The `depmod` applet and `rkmod deps`: kmod's options, messages and exit codes.
+//!
+//! `depmod [options] [version] [files...]`, short options `aAb:m:o:C:E:F:evnP:wuqrVh`
+//! (kmod 34 meanings for `-m DIR` and `-o DIR`; kmod 30's deprecated `-u -q -r` are
+//! accepted with its warning). The first positional argument is the kernel version when
+//! it starts like `%u.%u`; the rest must be absolute module paths.
+
+use std::path::PathBuf;
+
+use rkmod::depmod::{self, Level, Options};
+
+use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::log::{self, Log};
+use super::output;
+
+const SHORT: &str = "aAb:m:o:C:E:F:evnP:wuqrVh";
+const LONG: &[LongOpt] = &[
+    LongOpt::new("all", HasArg::No, 'a'),
+    LongOpt::new("quick", HasArg::No, 'A'),
+    LongOpt::new("basedir", HasArg::Required, 'b'),
+    LongOpt::new("moduledir", HasArg::Required, 'm'),
+    LongOpt::new("outdir", HasArg::Required, 'o'),
+    LongOpt::new("config", HasArg::Required, 'C'),
+    LongOpt::new("symvers", HasArg::Required, 'E'),
+    LongOpt::new("filesyms", HasArg::Required, 'F'),
+    LongOpt::new("errsyms", HasArg::No, 'e'),
+    LongOpt::new("unresolved-error", HasArg::No, 'u'),
+    LongOpt::new("quiet", HasArg::No, 'q'),
+    LongOpt::new("root", HasArg::No, 'r'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+    LongOpt::new("show", HasArg::No, 'n'),
+    LongOpt::new("dry-run", HasArg::No, 'n'),
+    LongOpt::new("symbol-prefix", HasArg::Required, 'P'),
+    LongOpt::new("warn", HasArg::No, 'w'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+];
+
+fn help(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} -[aA] [options] [forced_version]\n\
+         \n\
+         If no arguments (except options) are given, \"depmod -a\" is assumed\n\
+         \n\
+         depmod will output a dependency list suitable for the modprobe utility.\n\
+         \n\
+         Options:\n\
+         \t-a, --all            Probe all modules\n\
+         \t-A, --quick          Only does the work if there's a new module\n\
+         \t-e, --errsyms        Report not supplied symbols\n\
+         \t-n, --show           Write the dependency file on stdout only\n\
+         \t-P, --symbol-prefix  Architecture symbol prefix\n\
+         \t-C, --config=PATH    Read configuration from PATH\n\
+         \t-v, --verbose        Enable verbose mode\n\
+         \t-w, --warn           Warn on duplicates\n\
+         \t-V, --version        show version\n\
+         \t-h, --help           show this help\n\
+         \n\
+         The following options are useful for people managing distributions:\n\
+         \t-b, --basedir=DIR    Use an image of a module tree.\n\
+         \t-m, --moduledir=DIR  Module directory under the root (default /lib/modules).\n\
+         \t-o, --outdir=DIR     Output directory for generated files.\n\
+         \t-F, --filesyms=FILE  Use the file instead of the\n\
+         \t                     current kernel symbols.\n\
+         \t-E, --symvers=FILE   Use Module.symvers file to check\n\
+         \t                     symbol versions.\n"
+    )
+}
+
+/// Settings gathered from the command line, before the version is known.
+#[derive(Default)]
+pub struct Args {
+    pub opts: Options,
+    pub quick: bool,
+    pub verbose: bool,
+    pub positional: Vec<String>,
+}
+
+/// The applet: parse kmod's options, run, print.
+pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+    let log = Log::new(prog);
+    let mut a = Args::default();
+    a.opts.moduledir = "lib/modules".into();
+    let parsed = match getopt_long(args, SHORT, LONG) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(code) = apply(&e.parsed, &mut a, prog, &log) {
+                return code;
+            }
+            log.plain(&format!("{argv0}: {}", e.message));
+            return 1;
+        }
+    };
+    if let Some(code) = apply(&parsed, &mut a, prog, &log) {
+        return code;
+    }
+    run(a, &log)
+}
+
+fn apply(parsed: &[Parsed], a: &mut Args, prog: &str, log: &Log) -> Option<i32> {
+    for p in parsed {
+        let (c, arg) = match p {
+            Parsed::Positional(s) => {
+                a.positional.push(s.clone());
+                continue;
+            }
+            Parsed::Opt(c, arg) => (*c, arg.clone().unwrap_or_default()),
+        };
+        match c {
+            'a' => {}
+            'A' => a.quick = true,
+            'b' => a.opts.basedir = super::info::absolute(std::path::Path::new(&arg)),
+            'm' => a.opts.moduledir = arg.trim_start_matches('/').to_string(),
+            'o' => a.opts.outdir = Some(super::info::absolute(std::path::Path::new(&arg))),
+            'C' => a.opts.config.push(PathBuf::from(arg)),
+            'E' => a.opts.symvers = Some(PathBuf::from(arg)),
+            'F' => a.opts.system_map = Some(PathBuf::from(arg)),
+            'e' => a.opts.errsyms = true,
+            'u' | 'q' | 'r' => log.warn(&format!("Ignored deprecated option -{c}")),
+            'v' => a.verbose = true,
+            'n' => a.opts.dry_run = true,
+            'P' => {
+                let mut chars = arg.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(ch), None) => a.opts.symbol_prefix = Some(ch),
+                    _ => log.log(log::Level::Fatal, "-P only takes a single char"),
+                }
+            }
+            'w' => a.opts.warn_dups = true,
+            'h' => {
+                output::print(&help(prog));
+                return Some(0);
+            }
+            'V' => {
+                output::print(&super::version_text());
+                return Some(0);
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `%u.%u` at the start, as kmod's `sscanf` check.
+fn is_version(s: &str) -> bool {
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let n = digits(s);
+    n > 0 && s[n..].starts_with('.') && digits(&s[n + 1..]) > 0
+}
+
+/// Run with parsed arguments (shared by the applet and `rkmod deps`).
+pub fn run(mut a: Args, log: &Log) -> i32 {
+    if a.opts.basedir.as_os_str().is_empty() {
+        a.opts.basedir = PathBuf::from("/");
+    }
+    a.opts.config_root = PathBuf::from("/");
+    let mut positional = a.positional.into_iter();
+    match positional.next() {
+        Some(v) if is_version(&v) => a.opts.version = v,
+        Some(v) => {
+            log.error(&format!("Bad version passed {v}"));
+            return 1;
+        }
+        None => match rkmod::kernel::kernel_release() {
+            Ok(r) => a.opts.version = r,
+            Err(e) => {
+                log.error(&format!("uname() failed: {e}"));
+                return 1;
+            }
+        },
+    }
+    a.opts.files = positional.map(PathBuf::from).collect();
+    if a.opts.errsyms && a.opts.symvers.is_none() && a.opts.system_map.is_none() {
+        log.warn("-e needs -E or -F");
+    }
+    if a.quick && !a.opts.dry_run && depmod::up_to_date(&a.opts.module_dir()) {
+        return 0;
+    }
+    let report = depmod::run(&a.opts);
+    if a.verbose {
+        for line in &report.verbose {
+            output::print(&format!("{line}\n"));
+        }
+    }
+    for (level, msg) in &report.messages {
+        let level = match level {
+            Level::Fatal => log::Level::Fatal,
+            Level::Error => log::Level::Error,
+            Level::Warning => log::Level::Warning,
+            Level::Info => log::Level::Info,
+        };
+        log.log(level, msg);
+    }
+    output::write(&report.dry_run_output);
+    i32::from(report.failed)
+}

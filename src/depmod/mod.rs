@@ -1,0 +1,326 @@
+//! depmod: scan a module tree, resolve symbols, and write every `modules.*` index.
+//!
+//! Mirrors kmod's `tools/depmod.c` (kmod-behaviour.md §1a depmod, §1b depmod.d, §1c):
+//! [`scan`] finds the modules, [`parse`] reads them in parallel, [`graph`] picks one
+//! module per name, orders and resolves them, [`output`] builds the files and publishes
+//! them atomically. Nothing here prints: messages come back in the order kmod prints
+//! them, with their level, for the CLI to show.
+
+pub mod config;
+pub mod graph;
+pub mod hash;
+pub mod output;
+pub mod parse;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+
+use config::{ConfigLevel, DepmodConfig};
+
+/// What a depmod run is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Input root (`-b`), absolute; "/" by default.
+    pub basedir: PathBuf,
+    /// Output root (`-o`), absolute; the input root by default.
+    pub outdir: Option<PathBuf>,
+    /// Module directory under the roots (`-m`), without leading `/`: `lib/modules`.
+    pub moduledir: String,
+    pub version: String,
+    /// `-C` paths; empty means the default depmod.d directories under `config_root`.
+    pub config: Vec<PathBuf>,
+    /// Where the default depmod.d directories are looked up ("/", like kmod even with -b).
+    pub config_root: PathBuf,
+    /// Explicit module files (absolute); empty means the whole tree.
+    pub files: Vec<PathBuf>,
+    pub symvers: Option<PathBuf>,
+    pub system_map: Option<PathBuf>,
+    pub errsyms: bool,
+    pub symbol_prefix: Option<char>,
+    pub warn_dups: bool,
+    pub dry_run: bool,
+}
+
+/// A message's level, as kmod prints it (`depmod: LEVEL: text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Fatal,
+    Error,
+    Warning,
+    Info,
+}
+
+/// What a run produced.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Messages in the order kmod would print them.
+    pub messages: Vec<(Level, String)>,
+    /// `-v` output lines (stdout).
+    pub verbose: Vec<String>,
+    /// `-n`: the text files, concatenated (stdout).
+    pub dry_run_output: Vec<u8>,
+    /// The run failed (exit status 1).
+    pub failed: bool,
+}
+
+impl Options {
+    /// `<basedir>/<moduledir>/<version>`.
+    pub fn module_dir(&self) -> PathBuf {
+        self.basedir.join(&self.moduledir).join(&self.version)
+    }
+
+    /// `<outdir>/<moduledir>/<version>`.
+    pub fn output_dir(&self) -> PathBuf {
+        self.outdir
+            .as_ref()
+            .unwrap_or(&self.basedir)
+            .join(&self.moduledir)
+            .join(&self.version)
+    }
+}
+
+/// Run depmod.
+pub fn run(opts: &Options) -> Report {
+    let mut report = Report::default();
+    let dir = opts.module_dir();
+    let cfg = if opts.files.is_empty() {
+        DepmodConfig::load(&opts.config_root, &opts.config, &opts.version)
+    } else {
+        DepmodConfig::default_searches()
+    };
+    for (level, msg) in &cfg.messages {
+        report.messages.push((
+            if *level == ConfigLevel::Error {
+                Level::Error
+            } else {
+                Level::Info
+            },
+            msg.clone(),
+        ));
+    }
+    let mut problems = Vec::new();
+    let candidates = if opts.files.is_empty() {
+        if let Err(e) = std::fs::read_dir(&dir) {
+            let text = errno_of(&e);
+            report.messages.push((
+                Level::Error,
+                format!("could not open directory {}: {text}", dir.display()),
+            ));
+            report
+                .messages
+                .push((Level::Fatal, format!("could not search modules: {text}")));
+            report.failed = true;
+            return report;
+        }
+        scan::scan(&dir, &cfg.externals, &cfg.excludes, &mut problems)
+    } else {
+        match explicit(&opts.files, &dir) {
+            Ok(c) => c,
+            Err(msg) => {
+                report.messages.push((Level::Fatal, msg));
+                report.failed = true;
+                return report;
+            }
+        }
+    };
+    report
+        .messages
+        .extend(problems.into_iter().map(|p| (Level::Error, p)));
+    let data = parse::parse_all(&candidates);
+    for (c, d) in candidates.iter().zip(&data) {
+        if let Some(err) = &d.error {
+            report.messages.push((
+                Level::Error,
+                format!("failed to load symbols from {}: {err}", c.path.display()),
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    let chosen = graph::choose(candidates, data, &cfg, &mut warnings);
+    report
+        .messages
+        .extend(warnings.into_iter().map(|w| (Level::Warning, w)));
+    let mut order_msgs = Vec::new();
+    let ordered = graph::order(chosen, &dir, &mut order_msgs);
+    for m in order_msgs {
+        let level = if m.contains("corrupted line") {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        report.messages.push((level, m));
+    }
+    let mut ropts = graph::ResolveOptions {
+        check_symvers: opts.symvers.is_some(),
+        print_unknown: opts.errsyms,
+        symbol_prefix: opts.symbol_prefix,
+        ..Default::default()
+    };
+    if let Some(path) = &opts.symvers {
+        ropts.kernel_symbols = read_symvers(path);
+    } else if let Some(path) = &opts.system_map {
+        ropts.kernel_symbols = read_system_map(path);
+    }
+    if opts.symvers.is_some() || opts.system_map.is_some() {
+        ropts.kernel_symbols.push(("__this_module".into(), 0));
+        ropts
+            .kernel_symbols
+            .push(("_GLOBAL_OFFSET_TABLE_".into(), 0));
+    }
+    let res = graph::resolve(ordered, &ropts);
+    report
+        .messages
+        .extend(res.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    report.verbose = res.verbose.clone();
+    if !res.cycles.is_empty() {
+        for c in &res.cycles {
+            report
+                .messages
+                .push((Level::Error, format!("Cycle detected: {}", c.join(" -> "))));
+        }
+        let n = res.in_cycle.iter().filter(|&&c| c).count();
+        report.messages.push((
+            Level::Error,
+            format!("Found {n} modules in dependency cycles!"),
+        ));
+        report.failed = true;
+        return report;
+    }
+    let builtin = read_input(&dir, "modules.builtin", &mut report);
+    let builtin_modinfo = read_input(&dir, "modules.builtin.modinfo", &mut report);
+    let mut dups = Vec::new();
+    let mut errors = Vec::new();
+    let extra = output::Extra {
+        modules_builtin: builtin.as_deref(),
+        builtin_modinfo: builtin_modinfo.as_deref(),
+    };
+    let files = match output::build(&res, &extra, &mut dups, &mut errors) {
+        Ok(f) => f,
+        Err(output::BadString(msg)) => {
+            report.messages.push((Level::Fatal, msg));
+            report.failed = true;
+            return report;
+        }
+    };
+    report
+        .messages
+        .extend(errors.into_iter().map(|e| (Level::Error, e)));
+    if opts.warn_dups {
+        report
+            .messages
+            .extend(dups.into_iter().map(|d| (Level::Warning, d)));
+    }
+    if opts.dry_run {
+        for f in files
+            .iter()
+            .filter(|f| f.text && f.name != "modules.weakdep")
+        {
+            report.dry_run_output.extend_from_slice(&f.data);
+        }
+        return report;
+    }
+    let out = opts.output_dir();
+    if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| output::publish(&out, &files)) {
+        report.messages.push((
+            Level::Fatal,
+            format!(
+                "could not write indexes to {}: {}",
+                out.display(),
+                errno_of(&e)
+            ),
+        ));
+        report.failed = true;
+    }
+    report
+}
+
+fn errno_of(e: &std::io::Error) -> String {
+    crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+/// Read an input file of the module directory; a missing one is a warning, as in kmod.
+fn read_input(dir: &Path, name: &str, report: &mut Report) -> Option<Vec<u8>> {
+    match std::fs::read(dir.join(name)) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            report.messages.push((
+                Level::Warning,
+                format!(
+                    "could not open {name} at {}: {}",
+                    dir.display(),
+                    errno_of(&e)
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// Candidates from explicit module paths (which must be absolute).
+fn explicit(files: &[PathBuf], dir: &Path) -> Result<Vec<scan::Candidate>, String> {
+    let mut out = Vec::new();
+    for f in files {
+        if !f.is_absolute() {
+            return Err(format!("{}: not absolute path.", f.display()));
+        }
+        if let Err(e) = std::fs::metadata(f) {
+            return Err(format!(
+                "could not create module {}: {}",
+                f.display(),
+                errno_of(&e)
+            ));
+        }
+        let relpath = f
+            .strip_prefix(dir)
+            .ok()
+            .map(|r| r.to_string_lossy().into_owned());
+        out.push(scan::Candidate {
+            path: f.clone(),
+            relpath,
+            modname: crate::name::path_to_modname(f),
+        });
+    }
+    Ok(out)
+}
+
+/// Module.symvers: `crc<TAB>symbol<TAB>vmlinux<TAB>...`; only vmlinux lines count.
+pub fn read_symvers(path: &Path) -> Vec<(String, u64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut w = l.split([' ', '\t']).filter(|s| !s.is_empty());
+            let (crc, sym, place) = (w.next()?, w.next()?, w.next()?);
+            if place != "vmlinux" {
+                return None;
+            }
+            let crc = u64::from_str_radix(crc.trim_start_matches("0x"), 16).ok()?;
+            Some((sym.to_string(), crc))
+        })
+        .collect()
+}
+
+/// System.map: `addr type __ksymtab_<sym>` lines name the kernel's exports.
+pub fn read_system_map(path: &Path) -> Vec<(String, u64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            l.split(' ')
+                .nth(2)?
+                .strip_prefix("__ksymtab_")
+                .map(|s| (s.to_string(), 0))
+        })
+        .collect()
+}
+
+/// `-A`: true when no module in the tree is newer than `modules.dep`.
+pub fn up_to_date(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(dep) = std::fs::metadata(dir.join("modules.dep")) else {
+        return false;
+    };
+    let dep_t = (dep.mtime(), dep.mtime_nsec() / 1000);
+    let mut problems = Vec::new();
+    scan::scan(dir, &[], &[], &mut problems).iter().all(|c| {
+        std::fs::metadata(&c.path).is_ok_and(|m| (m.mtime(), m.mtime_nsec() / 1000) <= dep_t)
+    })
+}
