@@ -15,11 +15,7 @@ pub enum Error {
     Io { path: PathBuf, errno: i32 },
     /// A module file is malformed (bad compression, bad ELF, ...).
     #[error("{path}: {what}")]
-    BadModule {
-        path: PathBuf,
-        errno: i32,
-        what: String,
-    },
+    BadModule { path: PathBuf, errno: i32, what: String },
     /// An index file (`modules.*.bin`) is malformed.
     #[error("{path}: corrupt index: {what}")]
     BadIndex { path: PathBuf, what: String },
@@ -31,19 +27,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Build an [`Error::Io`] from an `io::Error` on `path`.
     pub fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            errno: err.raw_os_error().unwrap_or(libc::EIO),
-        }
+        Error::Io { path: path.into(), errno: err.raw_os_error().unwrap_or(libc::EIO) }
     }
 
     /// Build an [`Error::BadModule`].
     pub fn bad_module(path: impl Into<PathBuf>, errno: i32, what: impl Into<String>) -> Error {
-        Error::BadModule {
-            path: path.into(),
-            errno,
-            what: what.into(),
-        }
+        Error::BadModule { path: path.into(), errno, what: what.into() }
     }
 
     /// The errno kmod would report for this failure.

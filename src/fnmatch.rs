@@ -80,11 +80,7 @@ fn run(pat: &[u8], s: &[u8], mut p: usize, mut n: usize, segment: bool) -> Run {
     loop {
         let c = at(pat, p);
         if c == 0 {
-            return if n == s.len() {
-                Run::Match
-            } else {
-                Run::NoMatch
-            };
+            return if n == s.len() { Run::Match } else { Run::NoMatch };
         }
         p += 1;
         match c {
@@ -358,11 +354,7 @@ fn bracket(pat: &[u8], p_init: usize, ch: u8) -> Bracket {
     };
 
     if !matched {
-        return if negate {
-            Bracket::Matched(p)
-        } else {
-            Bracket::NoMatch
-        };
+        return if negate { Bracket::Matched(p) } else { Bracket::NoMatch };
     }
 
     // Skip the rest of a bracket that already matched, as glibc does (its rules here are
@@ -499,11 +491,7 @@ mod tests {
     }
 
     fn check(pattern: &str, s: &str, expected: bool) {
-        assert_eq!(
-            fnmatch(pattern.as_bytes(), s.as_bytes()),
-            expected,
-            "fnmatch({pattern:?}, {s:?})"
-        );
+        assert_eq!(fnmatch(pattern.as_bytes(), s.as_bytes()), expected, "fnmatch({pattern:?}, {s:?})");
         assert_eq!(
             libc_fnmatch(pattern.as_bytes(), s.as_bytes()),
             expected,
@@ -611,8 +599,8 @@ mod tests {
     #[test]
     fn classes_against_libc_for_every_byte() {
         let names = [
-            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
-            "space", "upper", "xdigit",
+            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space",
+            "upper", "xdigit",
         ];
         for name in names {
             for neg in ["", "!"] {
@@ -661,11 +649,7 @@ mod tests {
         assert!(fnmatch(pattern.as_bytes(), with_b.as_bytes()));
         let pattern2 = "*?".repeat(25) + &"*[ab]".repeat(25) + "c";
         assert!(!fnmatch(pattern2.as_bytes(), s.as_bytes()));
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "took {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
     }
 
     /// Every pattern of up to 3 bytes over a bracket-heavy alphabet, against every

@@ -11,6 +11,7 @@
 //! - [`lookup`]: resolving a name, alias or path to modules in a module directory.
 //! - [`error`]: the library's error type, which keeps errno and context.
 
+pub mod config;
 pub mod depmod;
 pub mod error;
 pub mod fnmatch;

@@ -70,11 +70,7 @@ impl ModuleDir {
         &self.dir
     }
 
-    fn index<'a>(
-        &self,
-        cell: &'a OnceCell<Option<Index>>,
-        file: &str,
-    ) -> Result<Option<&'a Index>> {
+    fn index<'a>(&self, cell: &'a OnceCell<Option<Index>>, file: &str) -> Result<Option<&'a Index>> {
         if let Some(idx) = cell.get() {
             return Ok(idx.as_ref());
         }
@@ -82,39 +78,25 @@ impl ModuleDir {
         let idx = match Index::open(&path) {
             Ok(idx) => Some(idx),
             Err(IndexError::Io(_)) => None,
-            Err(e) => {
-                return Err(Error::BadIndex {
-                    path,
-                    what: e.to_string(),
-                })
-            }
+            Err(e) => return Err(Error::BadIndex { path, what: e.to_string() }),
         };
         Ok(cell.get_or_init(|| idx).as_ref())
     }
 
-    fn exact(
-        &self,
-        cell: &OnceCell<Option<Index>>,
-        file: &str,
-        key: &str,
-    ) -> Result<Option<String>> {
+    fn exact(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &str) -> Result<Option<String>> {
         let Some(idx) = self.index(cell, file)? else {
             return Ok(None);
         };
-        idx.lookup(key).map_err(|e| Error::BadIndex {
-            path: self.dir.join(file),
-            what: e.to_string(),
-        })
+        idx.lookup(key).map_err(|e| Error::BadIndex { path: self.dir.join(file), what: e.to_string() })
     }
 
     fn wild(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &str) -> Result<Vec<String>> {
         let Some(idx) = self.index(cell, file)? else {
             return Ok(Vec::new());
         };
-        let found = idx.lookup_wild(key).map_err(|e| Error::BadIndex {
-            path: self.dir.join(file),
-            what: e.to_string(),
-        })?;
+        let found = idx
+            .lookup_wild(key)
+            .map_err(|e| Error::BadIndex { path: self.dir.join(file), what: e.to_string() })?;
         Ok(found.into_iter().map(|v| v.value).collect())
     }
 
@@ -137,22 +119,12 @@ impl ModuleDir {
 
     /// Whether `modules.builtin.bin` lists the module.
     pub fn is_builtin(&self, modname: &str) -> Result<bool> {
-        Ok(self
-            .exact(&self.builtin, "modules.builtin.bin", modname)?
-            .is_some())
+        Ok(self.exact(&self.builtin, "modules.builtin.bin", modname)?.is_some())
     }
 
     fn by_name(&self, modname: &str, builtin: bool) -> Result<Found> {
-        let path = if builtin {
-            None
-        } else {
-            self.module_path(modname)?
-        };
-        Ok(Found {
-            name: modname.to_string(),
-            path,
-            builtin,
-        })
+        let path = if builtin { None } else { self.module_path(modname)? };
+        Ok(Found { name: modname.to_string(), path, builtin })
     }
 
     /// Name-only lookup (`modinfo -m`): dep index, builtin index, builtin aliases.
@@ -202,11 +174,7 @@ impl ModuleDir {
     fn resolve_alias_target(&self, modname: &str) -> Result<Found> {
         let path = self.module_path(modname)?;
         let builtin = path.is_none() && self.is_builtin(modname)?;
-        Ok(Found {
-            name: modname.to_string(),
-            path,
-            builtin,
-        })
+        Ok(Found { name: modname.to_string(), path, builtin })
     }
 
     /// Fields of a builtin module from `modules.builtin.modinfo`; None when that file

@@ -14,10 +14,7 @@ use std::path::Path;
 /// kmod's `modname_normalize`: `-` becomes `_`, and the name ends at the first `.`
 /// (so `foo-bar.ko.zst` gives `foo_bar`). A NUL also ends the name, as in C.
 pub fn modname_normalize(name: &str) -> String {
-    name.chars()
-        .take_while(|&c| c != '.' && c != '\0')
-        .map(|c| if c == '-' { '_' } else { c })
-        .collect()
+    name.chars().take_while(|&c| c != '.' && c != '\0').map(|c| if c == '-' { '_' } else { c }).collect()
 }
 
 /// kmod's `path_to_modname`: the basename of `path` (everything after the last `/`),
@@ -82,9 +79,7 @@ pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
 /// `.ko.zst`, with at least one byte before the extension (so `.ko` alone is not a
 /// module).
 pub fn has_module_extension(path: &str) -> bool {
-    MODULE_EXTENSIONS
-        .iter()
-        .any(|ext| path.len() > ext.len() && path.ends_with(ext))
+    MODULE_EXTENSIONS.iter().any(|ext| path.len() > ext.len() && path.ends_with(ext))
 }
 
 #[cfg(test)]
@@ -104,14 +99,8 @@ mod tests {
 
     #[test]
     fn path_modname() {
-        assert_eq!(
-            path_to_modname(Path::new("/lib/modules/6.1.0/kernel/fs/ext4/ext4.ko.xz")),
-            "ext4"
-        );
-        assert_eq!(
-            path_to_modname(Path::new("kernel/sound/snd-hda-codec.ko")),
-            "snd_hda_codec"
-        );
+        assert_eq!(path_to_modname(Path::new("/lib/modules/6.1.0/kernel/fs/ext4/ext4.ko.xz")), "ext4");
+        assert_eq!(path_to_modname(Path::new("kernel/sound/snd-hda-codec.ko")), "snd_hda_codec");
         assert_eq!(path_to_modname(Path::new("dummy-mod.ko")), "dummy_mod");
         assert_eq!(path_to_modname(Path::new("dir/")), "");
         assert_eq!(path_to_modname(Path::new("/a.b/c-d")), "c_d");
@@ -119,10 +108,7 @@ mod tests {
 
     #[test]
     fn alias() {
-        assert_eq!(
-            alias_normalize("char-major-10-200").as_deref(),
-            Some("char_major_10_200")
-        );
+        assert_eq!(alias_normalize("char-major-10-200").as_deref(), Some("char_major_10_200"));
         assert_eq!(
             alias_normalize("pci:v00008086d*sv*sd*bc0[0-3]sc*i*").as_deref(),
             Some("pci:v00008086d*sv*sd*bc0[0-3]sc*i*")
@@ -141,10 +127,7 @@ mod tests {
 
     #[test]
     fn underscores_rule() {
-        assert_eq!(
-            underscores("snd-hda-intel").as_deref(),
-            Some("snd_hda_intel")
-        );
+        assert_eq!(underscores("snd-hda-intel").as_deref(), Some("snd_hda_intel"));
         assert_eq!(underscores("a[-]-b").as_deref(), Some("a[-]_b"));
         assert_eq!(underscores("bad]"), None);
         assert_eq!(underscores("bad[-"), None);
@@ -152,18 +135,10 @@ mod tests {
 
     #[test]
     fn module_extension() {
-        for yes in [
-            "a.ko",
-            "ext4.ko.gz",
-            "x.ko.xz",
-            "/l/m/k/snd-hda.ko.zst",
-            "..ko",
-        ] {
+        for yes in ["a.ko", "ext4.ko.gz", "x.ko.xz", "/l/m/k/snd-hda.ko.zst", "..ko"] {
             assert!(has_module_extension(yes), "{yes}");
         }
-        for no in [
-            ".ko", ".ko.xz", "a.ko.bz2", "a.o", "a.ko.", "a.kox", "ko", "", "a.KO",
-        ] {
+        for no in [".ko", ".ko.xz", "a.ko.bz2", "a.o", "a.ko.", "a.kox", "ko", "", "a.KO"] {
             assert!(!has_module_extension(no), "{no}");
         }
     }

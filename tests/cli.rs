@@ -18,12 +18,7 @@ fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
         .collect();
     v.sort();
     v
@@ -32,12 +27,7 @@ fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn man_pages_are_current() {
     let tmp = tempfile::tempdir().unwrap();
-    assert!(rkmod()
-        .arg("man")
-        .arg(tmp.path())
-        .status()
-        .unwrap()
-        .success());
+    assert!(rkmod().arg("man").arg(tmp.path()).status().unwrap().success());
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     assert_eq!(
         read_dir_sorted(tmp.path()),
@@ -52,12 +42,7 @@ fn completions_are_current() {
         let out = rkmod().args(["completions", shell]).output().unwrap();
         assert!(out.status.success());
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("completions/rkmod.{shell}"));
-        assert_eq!(
-            out.stdout,
-            std::fs::read(&path).unwrap(),
-            "{} is stale",
-            path.display()
-        );
+        assert_eq!(out.stdout, std::fs::read(&path).unwrap(), "{} is stale", path.display());
     }
 }
 
@@ -67,25 +52,15 @@ fn native_info_adds_build_id() {
     let out = rkmod().arg("info").arg(&ko).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let id_line = text
-        .lines()
-        .find(|l| l.starts_with("build-id:"))
-        .expect("build-id line");
+    let id_line = text.lines().find(|l| l.starts_with("build-id:")).expect("build-id line");
     let id = id_line.split_whitespace().nth(1).unwrap();
     assert_eq!(id.len(), 40, "a sha1 build-id: {id}");
     // same fields as modinfo otherwise
     let modinfo = applet("modinfo").arg(&ko).output().unwrap();
-    let without: String = text
-        .lines()
-        .filter(|l| !l.starts_with("build-id:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let without: String =
+        text.lines().filter(|l| !l.starts_with("build-id:")).map(|l| format!("{l}\n")).collect();
     assert_eq!(without.as_bytes(), modinfo.stdout);
-    let only = rkmod()
-        .args(["info", "-F", "build-id"])
-        .arg(&ko)
-        .output()
-        .unwrap();
+    let only = rkmod().args(["info", "-F", "build-id"]).arg(&ko).output().unwrap();
     assert_eq!(String::from_utf8(only.stdout).unwrap().trim(), id);
 }
 
@@ -115,10 +90,7 @@ fn native_info_json() {
     assert_eq!(m["signature"]["id_type"], "PKCS#7");
     assert_eq!(m["signature"]["signer"], "rkmod fixture signing key");
     assert_eq!(m["signature"]["hash_algo"], "sha256");
-    assert_eq!(
-        m["aliases"],
-        serde_json::json!(["char-major-250-17", "hello-alias"])
-    );
+    assert_eq!(m["aliases"], serde_json::json!(["char-major-250-17", "hello-alias"]));
     assert_eq!(m["depends"], serde_json::json!([]));
     assert_eq!(m["build_id"].as_str().unwrap().len(), 40);
     assert_eq!(v["errors"][0]["query"], "no-such-module-anywhere");
@@ -129,10 +101,7 @@ fn unfinished_subcommands_say_so() {
     for sub in ["deps", "probe", "insert", "remove", "list"] {
         let out = rkmod().arg(sub).arg("x").output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{sub}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("not implemented yet"),
-            "{sub}"
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented yet"), "{sub}");
     }
     for name in ["modprobe", "insmod", "rmmod", "lsmod", "depmod"] {
         let out = applet(name).output().unwrap();
@@ -170,21 +139,14 @@ fn starts_without_dev_null() {
     // A private mount namespace with an empty /dev, then every standard fd closed:
     // how an early initramfs runs the kernel's /sbin/modprobe.
     let script = r#"mount -t tmpfs none /dev && [ ! -e /dev/null ] && exec "$0" "$@" <&- >&- 2>&-"#;
-    for (arg, want) in [
-        (fixture_ko("hello.ko").display().to_string(), 0),
-        ("/nonexistent/x.ko".into(), 1),
-    ] {
+    for (arg, want) in [(fixture_ko("hello.ko").display().to_string(), 0), ("/nonexistent/x.ko".into(), 1)] {
         let status = Command::new("unshare")
             .args(["-m", "sh", "-c", script])
             .arg(crate::util::applet_dir().join("modinfo"))
             .arg(arg)
             .status()
             .expect("unshare (util-linux) is needed");
-        assert_eq!(
-            status.code(),
-            Some(want),
-            "{status:?} (needs root for unshare -m)"
-        );
+        assert_eq!(status.code(), Some(want), "{status:?} (needs root for unshare -m)");
     }
 }
 
@@ -199,14 +161,6 @@ fn broken_pipe_is_quiet() {
     let mut head = [0u8; 10];
     child.stdout.take().unwrap().read_exact(&mut head).unwrap(); // then the pipe closes
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.stderr.is_empty(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success() || out.status.signal() == Some(libc::SIGPIPE),
-        "{:?}",
-        out.status
-    );
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}", out.status);
 }

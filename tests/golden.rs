@@ -46,47 +46,27 @@ fn run(mut cmd: Command, case: &Case) -> Outcome {
 /// Replace machine-specific paths by placeholders.
 fn normalize(bytes: &[u8], argv0: &str) -> Vec<u8> {
     let s = String::from_utf8_lossy(bytes);
-    s.replace(&fixtures().display().to_string(), "{FIX}")
-        .replace(argv0, "{ARGV0}")
-        .into_bytes()
+    s.replace(&fixtures().display().to_string(), "{FIX}").replace(argv0, "{ARGV0}").into_bytes()
 }
 
 fn expected(case: &Case) -> Outcome {
     let read = |f: &str| std::fs::read(case.dir.join(f)).unwrap_or_default();
-    let status = String::from_utf8(read("status"))
-        .unwrap()
-        .trim()
-        .parse()
-        .ok();
-    Outcome {
-        status,
-        stdout: read("stdout"),
-        stderr: read("stderr"),
-    }
+    let status = String::from_utf8(read("status")).unwrap().trim().parse().ok();
+    Outcome { status, stdout: read("stdout"), stderr: read("stderr") }
 }
 
 fn normalized(o: Outcome, argv0: &str) -> Outcome {
-    Outcome {
-        status: o.status,
-        stdout: normalize(&o.stdout, argv0),
-        stderr: normalize(&o.stderr, argv0),
-    }
+    Outcome { status: o.status, stdout: normalize(&o.stdout, argv0), stderr: normalize(&o.stderr, argv0) }
 }
 
 fn save(case: &Case, o: &Outcome) {
     std::fs::write(case.dir.join("stdout"), &o.stdout).unwrap();
     std::fs::write(case.dir.join("stderr"), &o.stderr).unwrap();
-    std::fs::write(
-        case.dir.join("status"),
-        format!("{}\n", o.status.unwrap_or(-1)),
-    )
-    .unwrap();
+    std::fs::write(case.dir.join("status"), format!("{}\n", o.status.unwrap_or(-1))).unwrap();
 }
 
 fn kmod_argv0(applet: &str) -> String {
-    format!("{:?}", kmod_tool(applet).get_program())
-        .trim_matches('"')
-        .to_string()
+    format!("{:?}", kmod_tool(applet).get_program()).trim_matches('"').to_string()
 }
 
 #[test]
@@ -96,31 +76,16 @@ fn golden_cases() {
     for case in cases() {
         if update && !case.dir.join("NOTE").exists() {
             let argv0 = kmod_argv0(&case.applet);
-            save(
-                &case,
-                &normalized(run(kmod_tool(&case.applet), &case), &argv0),
-            );
+            save(&case, &normalized(run(kmod_tool(&case.applet), &case), &argv0));
         }
-        let argv0 = crate::util::applet_dir()
-            .join(&case.applet)
-            .display()
-            .to_string();
+        let argv0 = crate::util::applet_dir().join(&case.applet).display().to_string();
         let ours = normalized(run(applet(&case.applet), &case), &argv0);
         let want = expected(&case);
         if ours != want {
-            failures.push(format!(
-                "{}:\n{}",
-                case.dir.display(),
-                crate::util::describe_diff(&ours, &want)
-            ));
+            failures.push(format!("{}:\n{}", case.dir.display(), crate::util::describe_diff(&ours, &want)));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} golden case(s) differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} golden case(s) differ:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -134,8 +99,5 @@ fn golden_cases_match_kmod() {
             failures.push(case.dir.display().to_string());
         }
     }
-    assert!(
-        failures.is_empty(),
-        "kmod no longer produces these golden files: {failures:?}"
-    );
+    assert!(failures.is_empty(), "kmod no longer produces these golden files: {failures:?}");
 }

@@ -15,13 +15,8 @@ use rkmod::index::{Index, IndexBuilder};
 
 use crate::util::{applet, describe_diff, kmod_tool, tree, Outcome, Tree};
 
-pub const TEXT_FILES: [&str; 5] = [
-    "modules.dep",
-    "modules.alias",
-    "modules.softdep",
-    "modules.symbols",
-    "modules.devname",
-];
+pub const TEXT_FILES: [&str; 5] =
+    ["modules.dep", "modules.alias", "modules.softdep", "modules.symbols", "modules.devname"];
 pub const BIN_FILES: [&str; 5] = [
     "modules.dep.bin",
     "modules.alias.bin",
@@ -53,10 +48,7 @@ pub fn pair_from(src: &Path, version: &str, keep: &dyn Fn(&str) -> bool) -> Pair
         let dst = tmp.path().join(who).join("lib/modules").join(version);
         copy_tree(src, &dst, src, keep);
     }
-    Pair {
-        tmp,
-        version: version.to_string(),
-    }
+    Pair { tmp, version: version.to_string() }
 }
 
 fn copy_tree(dir: &Path, dst: &Path, top: &Path, keep: &dyn Fn(&str) -> bool) {
@@ -71,13 +63,7 @@ fn copy_tree(dir: &Path, dst: &Path, top: &Path, keep: &dyn Fn(&str) -> bool) {
             if keep(&rel) && std::fs::hard_link(&p, dst.join(&name)).is_err() {
                 std::fs::copy(&p, dst.join(&name)).unwrap();
             }
-        } else if [
-            "modules.order",
-            "modules.builtin",
-            "modules.builtin.modinfo",
-        ]
-        .contains(&name.as_str())
-        {
+        } else if ["modules.order", "modules.builtin", "modules.builtin.modinfo"].contains(&name.as_str()) {
             std::fs::copy(&p, dst.join(&name)).unwrap();
         }
     }
@@ -90,16 +76,8 @@ fn outcome(mut cmd: Command) -> Outcome {
 /// Replace the pair's roots so kmod's and rkmod's outputs compare.
 fn norm(o: Outcome, pair: &Pair, who: &str) -> Outcome {
     let r = pair.root(who).display().to_string();
-    let fix = |b: Vec<u8>| {
-        String::from_utf8_lossy(&b)
-            .replace(&r, "[ROOT]")
-            .into_bytes()
-    };
-    Outcome {
-        status: o.status,
-        stdout: fix(o.stdout),
-        stderr: fix(o.stderr),
-    }
+    let fix = |b: Vec<u8>| String::from_utf8_lossy(&b).replace(&r, "[ROOT]").into_bytes();
+    Outcome { status: o.status, stdout: fix(o.stdout), stderr: fix(o.stderr) }
 }
 
 /// Run both depmods with the same arguments (`{ROOT}` replaced per side); compare.
@@ -108,22 +86,18 @@ pub fn run_both(pair: &Pair, args: &[&str]) -> Vec<String> {
     let mut failures = Vec::new();
     let mut outs = Vec::new();
     for who in ["kmod", "rkmod"] {
-        let mut cmd = if who == "kmod" {
-            kmod_tool("depmod")
-        } else {
-            applet("depmod")
-        };
+        let mut cmd = if who == "kmod" { kmod_tool("depmod") } else { applet("depmod") };
         cmd.arg("-C").arg(empty.path());
         for a in args {
             cmd.arg(a.replace("{ROOT}", &pair.root(who).display().to_string()));
         }
-        outs.push(norm(outcome(cmd), pair, who));
+        let argv0 = cmd.get_program().to_string_lossy().into_owned();
+        let o = norm(outcome(cmd), pair, who);
+        let fix = |b: Vec<u8>| String::from_utf8_lossy(&b).replace(&argv0, "[ARGV0]").into_bytes();
+        outs.push(Outcome { status: o.status, stdout: fix(o.stdout), stderr: fix(o.stderr) });
     }
     if outs[0] != outs[1] {
-        failures.push(format!(
-            "depmod {args:?}:\n{}",
-            describe_diff(&outs[1], &outs[0])
-        ));
+        failures.push(format!("depmod {args:?}:\n{}", describe_diff(&outs[1], &outs[0])));
     }
     failures
 }
@@ -141,22 +115,11 @@ pub fn compare_files(pair: &Pair) -> Vec<String> {
     let mut failures = Vec::new();
     let (k, r) = (pair.dir("kmod"), pair.dir("rkmod"));
     for f in TEXT_FILES {
-        let (a, b) = (
-            std::fs::read(k.join(f)).unwrap(),
-            std::fs::read(r.join(f)).unwrap(),
-        );
+        let (a, b) = (std::fs::read(k.join(f)).unwrap(), std::fs::read(r.join(f)).unwrap());
         if a != b {
             let diff = describe_diff(
-                &Outcome {
-                    status: None,
-                    stdout: b,
-                    stderr: vec![],
-                },
-                &Outcome {
-                    status: None,
-                    stdout: a,
-                    stderr: vec![],
-                },
+                &Outcome { status: None, stdout: b, stderr: vec![] },
+                &Outcome { status: None, stdout: a, stderr: vec![] },
             );
             failures.push(format!("{f} differs:\n{diff}"));
         }
@@ -164,11 +127,7 @@ pub fn compare_files(pair: &Pair) -> Vec<String> {
     for f in BIN_FILES {
         let (a, b) = (triples(&k.join(f)), triples(&r.join(f)));
         if a != b {
-            let first = a
-                .iter()
-                .zip(&b)
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
+            let first = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
             failures.push(format!(
                 "{f}: content differs at entry {first}: kmod {:?} rkmod {:?}",
                 a.get(first),
@@ -203,27 +162,8 @@ pub fn compare_readers(pair: &Pair, names: &[String]) -> Vec<String> {
     };
     let e = empty.path().display().to_string();
     for who_args in [
-        vec![
-            "modprobe",
-            "-C",
-            &e,
-            "-d",
-            "{ROOT}",
-            "-S",
-            &pair.version,
-            "-c",
-        ],
-        vec![
-            "modprobe",
-            "-C",
-            &e,
-            "-d",
-            "{ROOT}",
-            "-S",
-            &pair.version,
-            "-a",
-            "--show-depends",
-        ],
+        vec!["modprobe", "-C", &e, "-d", "{ROOT}", "-S", &pair.version, "-c"],
+        vec!["modprobe", "-C", &e, "-d", "{ROOT}", "-S", &pair.version, "-a", "--show-depends"],
         vec!["modinfo", "-b", "{ROOT}", "-k", &pair.version],
     ] {
         for chunk in names.chunks(400) {
@@ -231,10 +171,7 @@ pub fn compare_readers(pair: &Pair, names: &[String]) -> Vec<String> {
                 .iter()
                 .map(|who| {
                     let root = pair.root(who).display().to_string();
-                    let args: Vec<String> = who_args
-                        .iter()
-                        .map(|a| a.replace("{ROOT}", &root))
-                        .collect();
+                    let args: Vec<String> = who_args.iter().map(|a| a.replace("{ROOT}", &root)).collect();
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
                     let extra = if args.contains(&"-c") { &[][..] } else { chunk };
                     run(who, &args, extra)
@@ -274,29 +211,11 @@ fn full_tree(tag: &str) {
     failures.extend(compare_readers(&pair, &names));
     // -n prints the text files; -e with the package's System.map reports unknown symbols.
     failures.extend(run_both(&pair, &["-n", "-b", "{ROOT}", &t.version]));
-    let map = t
-        .root
-        .join("boot")
-        .join(format!("System.map-{}", t.version));
-    failures.extend(run_both(
-        &pair,
-        &[
-            "-a",
-            "-e",
-            "-F",
-            &map.display().to_string(),
-            "-b",
-            "{ROOT}",
-            &t.version,
-        ],
-    ));
+    let map = t.root.join("boot").join(format!("System.map-{}", t.version));
+    failures
+        .extend(run_both(&pair, &["-a", "-e", "-F", &map.display().to_string(), "-b", "{ROOT}", &t.version]));
     failures.extend(compare_files(&pair));
-    assert!(
-        failures.is_empty(),
-        "{tag}: {} difference(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{tag}: {} difference(s):\n{}", failures.len(), failures.join("\n"));
     eprintln!("{tag}: depmod identical on {} modules", names.len());
 }
 

@@ -81,46 +81,23 @@ fn names_and_aliases(tree: &Tree) -> (Vec<String>, Vec<String>) {
 
 fn oracle(tag: &str) {
     let tree = tree(tag);
-    let files: Vec<String> = tree
-        .modules()
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let files: Vec<String> = tree.modules().iter().map(|p| p.display().to_string()).collect();
     assert!(files.len() > 2000, "{tag}: only {} modules", files.len());
     let mut failures = Vec::new();
-    for opts in [
-        &[][..],
-        &["-F", "parm"],
-        &["-F", "alias"],
-        &["-F", "firmware"],
-        &["-p"],
-        &["-0"],
-        &["-F", "signer"],
-    ] {
+    for opts in
+        [&[][..], &["-F", "parm"], &["-F", "alias"], &["-F", "firmware"], &["-p"], &["-0"], &["-F", "signer"]]
+    {
         failures.extend(compare_all("path", &s(opts), &files));
     }
     let (names, aliases) = names_and_aliases(&tree);
     let root = tree.root.display().to_string();
     let base = s(&["-b", &root, "-k", &tree.version]);
     failures.extend(compare_all("name", &base, &names));
-    failures.extend(compare_all(
-        "modname",
-        &[base.clone(), s(&["-m"])].concat(),
-        &names,
-    ));
-    failures.extend(compare_all(
-        "alias -n",
-        &[base.clone(), s(&["-n"])].concat(),
-        &aliases,
-    ));
+    failures.extend(compare_all("modname", &[base.clone(), s(&["-m"])].concat(), &names));
+    failures.extend(compare_all("alias -n", &[base.clone(), s(&["-n"])].concat(), &aliases));
     let sample: Vec<String> = aliases.iter().step_by(40).cloned().collect();
     failures.extend(compare_all("alias", &base, &sample));
-    assert!(
-        failures.is_empty(),
-        "{tag}: {} difference(s):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{tag}: {} difference(s):\n{}", failures.len(), failures.join("\n"));
     eprintln!(
         "{tag}: modinfo identical on {} modules x 7 option sets, {} names, {} aliases",
         files.len(),

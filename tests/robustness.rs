@@ -83,11 +83,7 @@ fn mutations(orig: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
 
 fn compress(kind: &str, data: &[u8]) -> Vec<u8> {
     let mut child = Command::new(kind)
-        .args(if kind == "xz" {
-            &["-c", "--check=crc32"][..]
-        } else {
-            &["-q", "-c"][..]
-        })
+        .args(if kind == "xz" { &["-c", "--check=crc32"][..] } else { &["-q", "-c"][..] })
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -125,32 +121,20 @@ fn check_run(args: &[String], cwd: &Path, what: &str) {
     };
     let err = reader.join().unwrap();
     assert!(!err.contains("panicked"), "{what}: panic:\n{err}");
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("{what}: killed by a signal: {status:?}\n{err}"));
+    let code = status.code().unwrap_or_else(|| panic!("{what}: killed by a signal: {status:?}\n{err}"));
     assert!(code == 0 || code == 1, "{what}: exit {code}\n{err}");
     for line in err.lines() {
-        assert!(
-            line.starts_with("modinfo: "),
-            "{what}: stray stderr line {line:?}"
-        );
+        assert!(line.starts_with("modinfo: "), "{what}: stray stderr line {line:?}");
     }
 }
 
-fn mutate_dir(
-    sources: &[PathBuf],
-    per_source: usize,
-    seed: u64,
-) -> (tempfile::TempDir, Vec<String>) {
+fn mutate_dir(sources: &[PathBuf], per_source: usize, seed: u64) -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = Rng(seed);
     let mut names = Vec::new();
     for (s, src) in sources.iter().enumerate() {
         let orig = std::fs::read(src).unwrap();
-        for (i, m) in mutations(&orig, &mut rng, per_source)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, m) in mutations(&orig, &mut rng, per_source).into_iter().enumerate() {
             let (name, data) = match i % 5 {
                 3 => (format!("m{s}-{i}.ko.xz"), compress("xz", &m)),
                 4 => (format!("m{s}-{i}.ko.zst"), compress("zstd", &m)),
@@ -256,12 +240,8 @@ fn mutated_indexes() {
                 }
             }
             std::fs::write(dir.join(index), m).unwrap();
-            let mut args = vec![
-                "-b".to_string(),
-                root.path().display().to_string(),
-                "-k".into(),
-                "1.0.0-rk".into(),
-            ];
+            let mut args =
+                vec!["-b".to_string(), root.path().display().to_string(), "-k".into(), "1.0.0-rk".into()];
             args.extend(queries.iter().cloned());
             check_run(&args, root.path(), &format!("mutated {index} #{i}"));
             runs += 1;

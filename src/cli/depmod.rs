@@ -59,8 +59,6 @@ fn help(prog: &str) -> String {
          \n\
          The following options are useful for people managing distributions:\n\
          \t-b, --basedir=DIR    Use an image of a module tree.\n\
-         \t-m, --moduledir=DIR  Module directory under the root (default /lib/modules).\n\
-         \t-o, --outdir=DIR     Output directory for generated files.\n\
          \t-F, --filesyms=FILE  Use the file instead of the\n\
          \t                     current kernel symbols.\n\
          \t-E, --symvers=FILE   Use Module.symvers file to check\n\
@@ -173,6 +171,7 @@ pub fn run(mut a: Args, log: &Log) -> i32 {
     a.opts.files = positional.map(PathBuf::from).collect();
     if a.opts.errsyms && a.opts.symvers.is_none() && a.opts.system_map.is_none() {
         log.warn("-e needs -E or -F");
+        a.opts.errsyms = false;
     }
     if a.quick && !a.opts.dry_run && depmod::up_to_date(&a.opts.module_dir()) {
         return 0;

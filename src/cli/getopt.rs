@@ -102,26 +102,14 @@ fn lossy(bytes: &[u8]) -> String {
 ///
 /// `short` must be ASCII and must not start with `+`, `-` or `:`; the
 /// `W;` extension is not supported.
-pub fn getopt_long(
-    args: &[String],
-    short: &str,
-    long: &[LongOpt],
-) -> Result<Vec<Parsed>, GetoptError> {
+pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec<Parsed>, GetoptError> {
     debug_assert!(short.is_ascii(), "getopt_long: non-ASCII optstring");
-    debug_assert!(
-        !short.starts_with(['+', '-', ':']),
-        "getopt_long: optstring flags are not supported"
-    );
+    debug_assert!(!short.starts_with(['+', '-', ':']), "getopt_long: optstring flags are not supported");
     let optstring = short.as_bytes();
 
     let mut opts: Vec<Parsed> = Vec::new();
     let mut positionals: Vec<Parsed> = Vec::new();
-    let fail = |message: String, opts: Vec<Parsed>| {
-        Err(GetoptError {
-            message,
-            parsed: opts,
-        })
-    };
+    let fail = |message: String, opts: Vec<Parsed>| Err(GetoptError { message, parsed: opts });
 
     let mut i = 0;
     while i < args.len() {
@@ -192,10 +180,7 @@ pub fn getopt_long(
 
             let optarg = match (value, found.has_arg) {
                 (Some(_), HasArg::No) => {
-                    return fail(
-                        format!("option '--{}' doesn't allow an argument", found.name),
-                        opts,
-                    );
+                    return fail(format!("option '--{}' doesn't allow an argument", found.name), opts);
                 }
                 (Some(v), _) => Some(v.to_owned()),
                 (None, HasArg::Required) => match args.get(i) {
@@ -204,10 +189,7 @@ pub fn getopt_long(
                         Some(next.clone())
                     }
                     None => {
-                        return fail(
-                            format!("option '--{}' requires an argument", found.name),
-                            opts,
-                        );
+                        return fail(format!("option '--{}' requires an argument", found.name), opts);
                     }
                 },
                 (None, _) => None,
@@ -458,12 +440,7 @@ mod tests {
 
     #[test]
     fn error_display_and_parsed() {
-        let e = getopt_long(
-            &strings(&["-a", "x", "-z", "-d"]),
-            MODINFO_SHORT,
-            MODINFO_LONG,
-        )
-        .unwrap_err();
+        let e = getopt_long(&strings(&["-a", "x", "-z", "-d"]), MODINFO_SHORT, MODINFO_LONG).unwrap_err();
         assert_eq!(e.to_string(), "invalid option -- 'z'");
         assert_eq!(e.parsed, vec![Parsed::Opt('a', None)]);
     }
@@ -520,10 +497,7 @@ mod tests {
             let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
 
             let prog = CString::new("prog").unwrap();
-            let owned: Vec<CString> = args
-                .iter()
-                .map(|a| CString::new(a.as_bytes()).unwrap())
-                .collect();
+            let owned: Vec<CString> = args.iter().map(|a| CString::new(a.as_bytes()).unwrap()).collect();
             let mut argv: Vec<*mut c_char> = std::iter::once(prog.as_ptr() as *mut c_char)
                 .chain(owned.iter().map(|c| c.as_ptr() as *mut c_char))
                 .collect();
@@ -546,12 +520,7 @@ mod tests {
                     val: o.id as u32 as c_int,
                 })
                 .collect();
-            copts.push(COption {
-                name: std::ptr::null(),
-                has_arg: 0,
-                flag: std::ptr::null_mut(),
-                val: 0,
-            });
+            copts.push(COption { name: std::ptr::null(), has_arg: 0, flag: std::ptr::null_mut(), val: 0 });
 
             let mut items: Vec<String> = Vec::new();
             let mut error: Option<Vec<u8>> = None;
@@ -604,15 +573,10 @@ mod tests {
 
                 match error {
                     Some(_) => {
-                        let msg = out
-                            .strip_prefix(b"prog: ")
-                            .and_then(|m| m.strip_suffix(b"\n"))
-                            .unwrap_or_else(|| {
-                                panic!(
-                                    "unexpected glibc stderr {:?}",
-                                    String::from_utf8_lossy(&out)
-                                )
-                            });
+                        let msg =
+                            out.strip_prefix(b"prog: ").and_then(|m| m.strip_suffix(b"\n")).unwrap_or_else(
+                                || panic!("unexpected glibc stderr {:?}", String::from_utf8_lossy(&out)),
+                            );
                         assert!(!msg.contains(&b'\n'), "several glibc messages: {out:?}");
                         items.push(format!("!{}", String::from_utf8_lossy(msg)));
                     }
@@ -773,13 +737,7 @@ mod tests {
         }
     }
 
-    fn compare(
-        set: &str,
-        short: &str,
-        long: &[LongOpt],
-        args: &[String],
-        failures: &mut Vec<String>,
-    ) {
+    fn compare(set: &str, short: &str, long: &[LongOpt], args: &[String], failures: &mut Vec<String>) {
         let want = oracle::glibc(args, short, long);
         let got = render(&getopt_long(args, short, long));
         if got != want && failures.len() < 20 {
@@ -854,9 +812,6 @@ mod tests {
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         eprintln!("compared {count} random argument vectors with glibc ({ok} without error)");
-        assert!(
-            ok * 3 > count,
-            "too few error-free vectors: {ok} of {count}"
-        );
+        assert!(ok * 3 > count, "too few error-free vectors: {ok} of {count}");
     }
 }

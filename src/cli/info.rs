@@ -79,11 +79,7 @@ pub fn resolve(dir: &ModuleDir, arg: &str, opts: &InfoOptions) -> Result<Vec<Fou
     if is_module_filename(arg) {
         let path = absolute(Path::new(arg));
         let name = rkmod::name::path_to_modname(&path);
-        return Ok(vec![Found {
-            name,
-            path: Some(path),
-            builtin: false,
-        }]);
+        return Ok(vec![Found { name, path: Some(path), builtin: false }]);
     }
     match dir.lookup(arg) {
         Ok(found) if found.is_empty() => Err(format!("Module {arg} not found.")),
@@ -135,10 +131,7 @@ pub fn load(dir: &ModuleDir, found: &Found) -> Result<Shown, Error> {
 
 /// The pseudo-fields kmod appends for a signature.
 pub fn signature_fields(sig: &signature::Signature) -> Vec<Field> {
-    let mut out = vec![
-        Field::new("sig_id", sig.id_type),
-        Field::new("signer", sig.signer.clone()),
-    ];
+    let mut out = vec![Field::new("sig_id", sig.id_type), Field::new("signer", sig.signer.clone())];
     if !sig.key_id.is_empty() {
         out.push(Field::new("sig_key", signature::hex(&sig.key_id)));
     }

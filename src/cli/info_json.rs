@@ -72,29 +72,19 @@ pub fn run(opts: &InfoOptions, args: &[String], log: &Log) -> i32 {
             return 1;
         }
     };
-    let mut report = Report {
-        schema: SCHEMA,
-        modules: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut report = Report { schema: SCHEMA, modules: Vec::new(), errors: Vec::new() };
     for arg in args {
         let found = match info::resolve(&dir, arg, opts) {
             Ok(f) => f,
             Err(message) => {
-                report.errors.push(ErrorJson {
-                    query: arg.clone(),
-                    message,
-                });
+                report.errors.push(ErrorJson { query: arg.clone(), message });
                 continue;
             }
         };
         for m in found {
             match info::load(&dir, &m) {
                 Ok(shown) => report.modules.push(module_json(arg, shown)),
-                Err(e) => report.errors.push(ErrorJson {
-                    query: arg.clone(),
-                    message: e.to_string(),
-                }),
+                Err(e) => report.errors.push(ErrorJson { query: arg.clone(), message: e.to_string() }),
             }
         }
     }
@@ -107,21 +97,11 @@ pub fn run(opts: &InfoOptions, args: &[String], log: &Log) -> i32 {
 
 fn module_json(query: &str, shown: info::Shown) -> ModuleJson {
     let values = |key: &str| -> Vec<String> {
-        shown
-            .fields
-            .iter()
-            .filter(|f| f.key_is(key))
-            .map(|f| text(&f.value))
-            .collect()
+        shown.fields.iter().filter(|f| f.key_is(key)).map(|f| text(&f.value)).collect()
     };
     let depends = values("depends")
         .iter()
-        .flat_map(|d| {
-            d.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|d| d.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>())
         .collect();
     // modinfo's order: kbuild emits .modinfo in reverse source order and kmod lists the
     // newest name first, so this is the order of declaration in the source.
@@ -132,14 +112,7 @@ fn module_json(query: &str, shown: info::Shown) -> ModuleJson {
         filename: shown.path.as_ref().map(|p| p.display().to_string()),
         builtin: shown.path.is_none(),
         compression: shown.image.as_ref().map(|i| i.file.compression.name()),
-        fields: shown
-            .fields
-            .iter()
-            .map(|f| FieldJson {
-                key: text(&f.key),
-                value: text(&f.value),
-            })
-            .collect(),
+        fields: shown.fields.iter().map(|f| FieldJson { key: text(&f.key), value: text(&f.value) }).collect(),
         parameters: params.iter().map(|p| p.to_param()).collect(),
         depends,
         aliases: values("alias"),

@@ -42,11 +42,7 @@ pub struct Log {
 
 impl Log {
     pub fn new(prog: &str) -> Log {
-        Log {
-            prog: prog.to_string(),
-            verbosity: Level::Warning as i32,
-            syslog: false,
-        }
+        Log { prog: prog.to_string(), verbosity: Level::Warning as i32, syslog: false }
     }
 
     /// Print one message (without trailing newline) at `level`.
@@ -56,13 +52,7 @@ impl Log {
                 send_syslog(&self.prog, level, msg);
             } else {
                 // A failed write to stderr has nowhere to be reported.
-                let _ = writeln!(
-                    std::io::stderr().lock(),
-                    "{}: {}: {}",
-                    self.prog,
-                    level.name(),
-                    msg
-                );
+                let _ = writeln!(std::io::stderr().lock(), "{}: {}: {}", self.prog, level.name(), msg);
             }
         }
         if level == Level::Fatal {

@@ -15,10 +15,7 @@ use std::ffi::OsString;
 
 /// The version lines every applet prints for `-V`.
 pub fn version_text() -> String {
-    format!(
-        "rkmod version {}\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n",
-        env!("CARGO_PKG_VERSION")
-    )
+    format!("rkmod version {}\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n", env!("CARGO_PKG_VERSION"))
 }
 
 /// Dispatch on argv[0]; returns the exit status.
@@ -28,10 +25,7 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
         Ok(a) => a,
         Err(bad) => {
             let log = Log::new("rkmod");
-            log.error(&format!(
-                "argument is not valid UTF-8: {}",
-                bad.to_string_lossy()
-            ));
+            log.error(&format!("argument is not valid UTF-8: {}", bad.to_string_lossy()));
             return 1;
         }
     };

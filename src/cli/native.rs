@@ -132,19 +132,12 @@ pub fn main(args: Vec<String>) -> i32 {
         Command::Man { dir } => match write_man_pages(&dir) {
             Ok(()) => 0,
             Err(e) => {
-                log.error(&format!(
-                    "could not write man pages to {}: {e}",
-                    dir.display()
-                ));
+                log.error(&format!("could not write man pages to {}: {e}", dir.display()));
                 1
             }
         },
         other => {
-            let name = format!("{other:?}")
-                .split('(')
-                .next()
-                .unwrap_or_default()
-                .to_lowercase();
+            let name = format!("{other:?}").split('(').next().unwrap_or_default().to_lowercase();
             log.error(&format!("'rkmod {name}' is not implemented yet"));
             1
         }
@@ -156,15 +149,11 @@ pub fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let cmd = Cli::command();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .section("8")
-        .render(&mut buf)?;
+    clap_mangen::Man::new(cmd.clone()).section("8").render(&mut buf)?;
     std::fs::write(dir.join("rkmod.8"), &buf)?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("rkmod-{}", sub.get_name());
-        let sub = sub
-            .clone()
-            .name(Box::leak(name.clone().into_boxed_str()) as &str);
+        let sub = sub.clone().name(Box::leak(name.clone().into_boxed_str()) as &str);
         let mut buf = Vec::new();
         clap_mangen::Man::new(sub).section("8").render(&mut buf)?;
         std::fs::write(dir.join(format!("{name}.8")), &buf)?;

@@ -22,11 +22,7 @@ pub struct Stdio {
 pub fn sanitize() -> Stdio {
     let mut stdio = Stdio::default();
     for _ in 0..3 {
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .or_else(|_| File::open("/"));
+        let file = File::options().read(true).write(true).open("/dev/null").or_else(|_| File::open("/"));
         let Ok(file) = file else { break };
         if file.as_raw_fd() > 2 {
             // Every standard descriptor is open; dropping `file` gives this one back.

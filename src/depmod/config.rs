@@ -43,21 +43,13 @@ pub enum ConfigLevel {
 }
 
 /// The default configuration directories, in precedence order.
-pub const DEFAULT_DIRS: [&str; 5] = [
-    "etc/depmod.d",
-    "run/depmod.d",
-    "usr/local/lib/depmod.d",
-    "usr/lib/depmod.d",
-    "lib/depmod.d",
-];
+pub const DEFAULT_DIRS: [&str; 5] =
+    ["etc/depmod.d", "run/depmod.d", "usr/local/lib/depmod.d", "usr/lib/depmod.d", "lib/depmod.d"];
 
 impl DepmodConfig {
     /// The configuration of explicit-files mode: no files read, default priorities.
     pub fn default_searches() -> DepmodConfig {
-        DepmodConfig {
-            searches: vec![Search::Dir("updates".into()), Search::BuiltIn],
-            ..Default::default()
-        }
+        DepmodConfig { searches: vec![Search::Dir("updates".into()), Search::BuiltIn], ..Default::default() }
     }
 
     /// Read the configuration for kernel `kver`: `explicit` paths when given, otherwise
@@ -73,10 +65,9 @@ impl DepmodConfig {
         for file in files {
             match std::fs::read_to_string(&file) {
                 Ok(text) => cfg.parse(&file, &text, kver),
-                Err(e) => cfg.messages.push((
-                    ConfigLevel::Error,
-                    format!("could not read {}: {e}", file.display()),
-                )),
+                Err(e) => {
+                    cfg.messages.push((ConfigLevel::Error, format!("could not read {}: {e}", file.display())))
+                }
             }
         }
         if cfg.searches.is_empty() {
@@ -108,8 +99,7 @@ impl DepmodConfig {
                 "override" if words.len() >= 4 => {
                     if version_matches(words[2], kver) {
                         let modname = crate::name::modname_normalize(words[1]);
-                        self.overrides
-                            .push((modname, words[3].trim_end_matches('/').to_string()));
+                        self.overrides.push((modname, words[3].trim_end_matches('/').to_string()));
                     }
                 }
                 "external" if words.len() >= 3 => {
@@ -117,25 +107,14 @@ impl DepmodConfig {
                         self.externals.push(PathBuf::from(words[2]));
                     }
                 }
-                "exclude" => self
-                    .excludes
-                    .extend(words[1..].iter().map(|w| w.to_string())),
+                "exclude" => self.excludes.extend(words[1..].iter().map(|w| w.to_string())),
                 "include" | "make_map_files" => self.messages.push((
                     ConfigLevel::Info,
-                    format!(
-                        "{}:{}: {} not implemented yet",
-                        file.display(),
-                        n + 1,
-                        words[0]
-                    ),
+                    format!("{}:{}: {} not implemented yet", file.display(), n + 1, words[0]),
                 )),
                 other => self.messages.push((
                     ConfigLevel::Error,
-                    format!(
-                        "{}:{}: ignoring bad line starting with '{other}'",
-                        file.display(),
-                        n + 1
-                    ),
+                    format!("{}:{}: ignoring bad line starting with '{other}'", file.display(), n + 1),
                 )),
             }
         }
@@ -156,10 +135,7 @@ fn collect_files(paths: &[PathBuf], messages: &mut Vec<(ConfigLevel, String)>) -
     let mut by_name: std::collections::BTreeMap<String, PathBuf> = Default::default();
     for path in paths {
         if path.is_file() {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             by_name.entry(name).or_insert_with(|| path.clone());
             continue;
         }
@@ -172,7 +148,13 @@ fn collect_files(paths: &[PathBuf], messages: &mut Vec<(ConfigLevel, String)>) -
                 continue;
             }
             if !name.ends_with(".conf") {
-                messages.push((ConfigLevel::Info, format!("All config files need .conf: {}/{name}, it will be ignored in a future release", path.display())));
+                messages.push((
+                    ConfigLevel::Info,
+                    format!(
+                        "All config files need .conf: {}/{name}, it will be ignored in a future release",
+                        path.display()
+                    ),
+                ));
                 continue;
             }
             by_name.entry(name).or_insert_with(|| e.path());
@@ -195,23 +177,13 @@ mod tests {
         );
         assert_eq!(
             cfg.searches,
-            vec![
-                Search::Dir("extra".into()),
-                Search::Dir("updates".into()),
-                Search::BuiltIn
-            ]
+            vec![Search::Dir("extra".into()), Search::Dir("updates".into()), Search::BuiltIn]
         );
-        assert_eq!(
-            cfg.overrides,
-            vec![("foo_bar".to_string(), "weird".to_string())]
-        );
+        assert_eq!(cfg.overrides, vec![("foo_bar".to_string(), "weird".to_string())]);
         assert_eq!(cfg.externals, vec![PathBuf::from("/opt/mods")]);
         assert_eq!(cfg.excludes, vec!["debug", "tmp"]);
         assert_eq!(cfg.messages.len(), 1);
         let empty = DepmodConfig::load(Path::new("/nonexistent-root"), &[], "1.0");
-        assert_eq!(
-            empty.searches,
-            vec![Search::Dir("updates".into()), Search::BuiltIn]
-        );
+        assert_eq!(empty.searches, vec![Search::Dir("updates".into()), Search::BuiltIn]);
     }
 }

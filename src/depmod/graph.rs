@@ -10,6 +10,8 @@
 //! sort's rank, so dependents come before what they depend on.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use super::config::{DepmodConfig, Search};
@@ -26,10 +28,7 @@ pub struct Module {
 impl Module {
     /// The path written in modules.dep: relative to the module dir, else absolute.
     pub fn dep_path(&self) -> String {
-        self.cand
-            .relpath
-            .clone()
-            .unwrap_or_else(|| self.cand.path.display().to_string())
+        self.cand.relpath.clone().unwrap_or_else(|| self.cand.path.display().to_string())
     }
 }
 
@@ -76,24 +75,14 @@ pub struct ResolveOptions {
 fn rank(c: &Candidate, cfg: &DepmodConfig) -> (u8, usize) {
     if let Some(rel) = &c.relpath {
         let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        if cfg
-            .overrides
-            .iter()
-            .any(|(m, sub)| *m == c.modname && sub == dir)
-        {
+        if cfg.overrides.iter().any(|(m, sub)| *m == c.modname && sub == dir) {
             return (0, 0);
         }
     }
-    let builtin = cfg
-        .searches
-        .iter()
-        .position(|s| *s == Search::BuiltIn)
-        .unwrap_or(usize::MAX);
+    let builtin = cfg.searches.iter().position(|s| *s == Search::BuiltIn).unwrap_or(usize::MAX);
     for (i, s) in cfg.searches.iter().enumerate() {
         let hit = match (s, &c.relpath) {
-            (Search::Dir(d), Some(rel)) => rel
-                .strip_prefix(d.as_str())
-                .is_some_and(|r| r.starts_with('/')),
+            (Search::Dir(d), Some(rel)) => rel.strip_prefix(d.as_str()).is_some_and(|r| r.starts_with('/')),
             (Search::External, None) => true,
             _ => false,
         };
@@ -102,14 +91,7 @@ fn rank(c: &Candidate, cfg: &DepmodConfig) -> (u8, usize) {
         }
     }
     // Externals not named by a `search external` line rank after everything else.
-    (
-        1,
-        if c.relpath.is_none() {
-            usize::MAX
-        } else {
-            builtin
-        },
-    )
+    (1, if c.relpath.is_none() { usize::MAX } else { builtin })
 }
 
 /// Pick one module per name. Candidates arrive sorted by path.
@@ -120,11 +102,7 @@ pub fn choose(
     warnings: &mut Vec<String>,
 ) -> Vec<Module> {
     let mut best: HashMap<String, usize> = HashMap::new();
-    let mods: Vec<Module> = cands
-        .into_iter()
-        .zip(data)
-        .map(|(cand, data)| Module { cand, data })
-        .collect();
+    let mods: Vec<Module> = cands.into_iter().zip(data).map(|(cand, data)| Module { cand, data }).collect();
     let mut keep = vec![false; mods.len()];
     for (i, m) in mods.iter().enumerate() {
         match best.get(&m.cand.modname) {
@@ -150,11 +128,7 @@ pub fn choose(
             }
         }
     }
-    mods.into_iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(m, _)| m)
-        .collect()
+    mods.into_iter().zip(keep).filter(|(_, k)| *k).map(|(m, _)| m).collect()
 }
 
 /// `relpath` with a compression suffix removed (`x/y.ko.xz` -> `x/y.ko`).
@@ -186,11 +160,7 @@ pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> V
     let mut corrupted = false;
     if let Some(last) = lines.last() {
         if !last.ends_with('\n') {
-            messages.push(format!(
-                "{}:{} corrupted line misses '\\n'",
-                order_file.display(),
-                lines.len()
-            ));
+            messages.push(format!("{}:{} corrupted line misses '\\n'", order_file.display(), lines.len()));
             corrupted = true;
         }
     }
@@ -201,17 +171,9 @@ pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> V
         }
     }
     let key = |m: &Module| -> (i64, u32, String) {
-        let listed = m
-            .cand
-            .relpath
-            .as_deref()
-            .and_then(|r| rank.get(uncompressed(r)).copied());
+        let listed = m.cand.relpath.as_deref().and_then(|r| rank.get(uncompressed(r)).copied());
         let (bucket, name) = super::hash::order_key(&m.cand.modname, 512);
-        (
-            listed.unwrap_or(1),
-            if listed.is_some() { 0 } else { bucket },
-            name.to_string(),
-        )
+        (listed.unwrap_or(1), if listed.is_some() { 0 } else { bucket }, name.to_string())
     };
     mods.sort_by_cached_key(key);
     mods
@@ -220,38 +182,21 @@ pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> V
 /// Resolve symbols and dependencies of the ordered modules.
 pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
     let n = modules.len();
-    let strip = |name: &str| -> String {
-        let name = name.strip_prefix('.').unwrap_or(name);
-        match opts.symbol_prefix {
-            Some(p) => name.strip_prefix(p).unwrap_or(name).to_string(),
-            None => name.to_string(),
-        }
-    };
-    let add_strip = |name: &str| -> String {
-        match opts.symbol_prefix {
-            Some(p) => name.strip_prefix(p).unwrap_or(name).to_string(),
-            None => name.to_string(),
-        }
-    };
-    let mut symbols: HashMap<String, Symbol> = HashMap::new();
+    // Lookups drop a leading `.` (PPC64) and the `-P` prefix; the table drops the prefix.
+    fn drop_prefix(name: &str, prefix: Option<char>) -> &str {
+        prefix.and_then(|p| name.strip_prefix(p)).unwrap_or(name)
+    }
+    fn lookup_name(name: &str, prefix: Option<char>) -> &str {
+        drop_prefix(name.strip_prefix('.').unwrap_or(name), prefix)
+    }
+    let prefix = opts.symbol_prefix;
+    let mut symbols: FxHashMap<&str, Symbol> = FxHashMap::default();
     for (name, crc) in &opts.kernel_symbols {
-        symbols.insert(
-            add_strip(name),
-            Symbol {
-                owner: None,
-                crc: *crc,
-            },
-        );
+        symbols.insert(drop_prefix(name, prefix), Symbol { owner: None, crc: *crc });
     }
     for (i, m) in modules.iter().enumerate() {
         for (name, crc) in &m.data.exports {
-            symbols.insert(
-                add_strip(name),
-                Symbol {
-                    owner: Some(i),
-                    crc: *crc,
-                },
-            );
+            symbols.insert(drop_prefix(name, prefix), Symbol { owner: Some(i), crc: *crc });
         }
     }
     let mut warnings = Vec::new();
@@ -260,20 +205,14 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
     let mut users = vec![0usize; n];
     for (i, m) in modules.iter().enumerate() {
         for (name, crc, weak) in &m.data.needs {
-            let Some(sym) = symbols.get(&strip(name)) else {
+            let Some(sym) = symbols.get(lookup_name(name, prefix)) else {
                 if opts.print_unknown && !weak {
-                    warnings.push(format!(
-                        "{} needs unknown symbol {name}",
-                        m.cand.path.display()
-                    ));
+                    warnings.push(format!("{} needs unknown symbol {name}", m.cand.path.display()));
                 }
                 continue;
             };
             if opts.check_symvers && sym.crc != *crc && !weak && opts.print_unknown {
-                warnings.push(format!(
-                    "{} disagrees about version of symbol {name}",
-                    m.cand.path.display()
-                ));
+                warnings.push(format!("{} disagrees about version of symbol {name}", m.cand.path.display()));
             }
             let Some(owner) = sym.owner else { continue };
             if owner == i || deps[i].contains(&owner) {
@@ -284,7 +223,7 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
             verbose.push(format!(
                 "{} needs \"{}\": {}",
                 m.cand.path.display(),
-                strip(name),
+                lookup_name(name, prefix),
                 modules[owner].cand.path.display()
             ));
         }
@@ -305,11 +244,7 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
         }
     }
     let in_cycle: Vec<bool> = (0..n).map(|i| remaining[i] > 0).collect();
-    let cycles = if sorted < n {
-        find_cycles(&modules, &deps, &in_cycle)
-    } else {
-        Vec::new()
-    };
+    let cycles = if sorted < n { find_cycles(&modules, &deps, &in_cycle) } else { Vec::new() };
     for d in deps.iter_mut() {
         d.sort_by_key(|&x| sort_idx[x]);
     }
@@ -329,22 +264,10 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
             out
         })
         .collect();
-    let mut owned: Vec<(String, usize)> = symbols
-        .into_iter()
-        .filter_map(|(name, s)| s.owner.map(|o| (name, o)))
-        .collect();
-    owned.sort_by(|a, b| {
-        super::hash::order_key(&a.0, 2048).cmp(&super::hash::order_key(&b.0, 2048))
-    });
-    Resolved {
-        modules,
-        owned_symbols: owned,
-        closure,
-        cycles,
-        in_cycle,
-        warnings,
-        verbose,
-    }
+    let mut owned: Vec<(String, usize)> =
+        symbols.into_iter().filter_map(|(name, s)| s.owner.map(|o| (name.to_string(), o))).collect();
+    owned.sort_by(|a, b| super::hash::order_key(&a.0, 2048).cmp(&super::hash::order_key(&b.0, 2048)));
+    Resolved { modules, owned_symbols: owned, closure, cycles, in_cycle, warnings, verbose }
 }
 
 /// Every elementary cycle through the modules left unsorted, each reported once,
@@ -375,10 +298,8 @@ fn find_cycles(modules: &[Module], deps: &[Vec<usize>], in_cycle: &[bool]) -> Ve
                     members.sort();
                     if !reported.contains(&members) {
                         reported.push(members);
-                        let mut names: Vec<String> = path
-                            .iter()
-                            .map(|&i| modules[i].cand.modname.clone())
-                            .collect();
+                        let mut names: Vec<String> =
+                            path.iter().map(|&i| modules[i].cand.modname.clone()).collect();
                         names.push(modules[start].cand.modname.clone());
                         out.push(names);
                     }

@@ -62,16 +62,7 @@ mod tests {
     #[test]
     fn hash_is_stable_and_spreads() {
         // Every remainder length is exercised; values are fixed so a change shows.
-        let keys = [
-            "",
-            "a",
-            "ab",
-            "abc",
-            "abcd",
-            "abcde",
-            "printk",
-            "__this_module",
-        ];
+        let keys = ["", "a", "ab", "abc", "abcd", "abcde", "printk", "__this_module"];
         let hashes: Vec<u32> = keys.iter().map(|k| superfast(k.as_bytes())).collect();
         let mut uniq = hashes.clone();
         uniq.sort();

@@ -71,11 +71,7 @@ impl Options {
 
     /// `<outdir>/<moduledir>/<version>`.
     pub fn output_dir(&self) -> PathBuf {
-        self.outdir
-            .as_ref()
-            .unwrap_or(&self.basedir)
-            .join(&self.moduledir)
-            .join(&self.version)
+        self.outdir.as_ref().unwrap_or(&self.basedir).join(&self.moduledir).join(&self.version)
     }
 }
 
@@ -89,26 +85,18 @@ pub fn run(opts: &Options) -> Report {
         DepmodConfig::default_searches()
     };
     for (level, msg) in &cfg.messages {
-        report.messages.push((
-            if *level == ConfigLevel::Error {
-                Level::Error
-            } else {
-                Level::Info
-            },
-            msg.clone(),
-        ));
+        report
+            .messages
+            .push((if *level == ConfigLevel::Error { Level::Error } else { Level::Info }, msg.clone()));
     }
     let mut problems = Vec::new();
     let candidates = if opts.files.is_empty() {
         if let Err(e) = std::fs::read_dir(&dir) {
             let text = errno_of(&e);
-            report.messages.push((
-                Level::Error,
-                format!("could not open directory {}: {text}", dir.display()),
-            ));
             report
                 .messages
-                .push((Level::Fatal, format!("could not search modules: {text}")));
+                .push((Level::Error, format!("could not open directory {}: {text}", dir.display())));
+            report.messages.push((Level::Fatal, format!("could not search modules: {text}")));
             report.failed = true;
             return report;
         }
@@ -123,31 +111,22 @@ pub fn run(opts: &Options) -> Report {
             }
         }
     };
-    report
-        .messages
-        .extend(problems.into_iter().map(|p| (Level::Error, p)));
+    report.messages.extend(problems.into_iter().map(|p| (Level::Error, p)));
     let data = parse::parse_all(&candidates);
     for (c, d) in candidates.iter().zip(&data) {
         if let Some(err) = &d.error {
-            report.messages.push((
-                Level::Error,
-                format!("failed to load symbols from {}: {err}", c.path.display()),
-            ));
+            report
+                .messages
+                .push((Level::Error, format!("failed to load symbols from {}: {err}", c.path.display())));
         }
     }
     let mut warnings = Vec::new();
     let chosen = graph::choose(candidates, data, &cfg, &mut warnings);
-    report
-        .messages
-        .extend(warnings.into_iter().map(|w| (Level::Warning, w)));
+    report.messages.extend(warnings.into_iter().map(|w| (Level::Warning, w)));
     let mut order_msgs = Vec::new();
     let ordered = graph::order(chosen, &dir, &mut order_msgs);
     for m in order_msgs {
-        let level = if m.contains("corrupted line") {
-            Level::Error
-        } else {
-            Level::Warning
-        };
+        let level = if m.contains("corrupted line") { Level::Error } else { Level::Warning };
         report.messages.push((level, m));
     }
     let mut ropts = graph::ResolveOptions {
@@ -163,38 +142,30 @@ pub fn run(opts: &Options) -> Report {
     }
     if opts.symvers.is_some() || opts.system_map.is_some() {
         ropts.kernel_symbols.push(("__this_module".into(), 0));
-        ropts
-            .kernel_symbols
-            .push(("_GLOBAL_OFFSET_TABLE_".into(), 0));
+        ropts.kernel_symbols.push(("_GLOBAL_OFFSET_TABLE_".into(), 0));
     }
     let res = graph::resolve(ordered, &ropts);
-    report
-        .messages
-        .extend(res.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    report.messages.extend(res.warnings.iter().map(|w| (Level::Warning, w.clone())));
     report.verbose = res.verbose.clone();
     if !res.cycles.is_empty() {
         for c in &res.cycles {
-            report
-                .messages
-                .push((Level::Error, format!("Cycle detected: {}", c.join(" -> "))));
+            report.messages.push((Level::Error, format!("Cycle detected: {}", c.join(" -> "))));
         }
         let n = res.in_cycle.iter().filter(|&&c| c).count();
-        report.messages.push((
-            Level::Error,
-            format!("Found {n} modules in dependency cycles!"),
-        ));
+        report.messages.push((Level::Error, format!("Found {n} modules in dependency cycles!")));
         report.failed = true;
         return report;
     }
-    let builtin = read_input(&dir, "modules.builtin", &mut report);
-    let builtin_modinfo = read_input(&dir, "modules.builtin.modinfo", &mut report);
-    let mut dups = Vec::new();
-    let mut errors = Vec::new();
-    let extra = output::Extra {
-        modules_builtin: builtin.as_deref(),
-        builtin_modinfo: builtin_modinfo.as_deref(),
-    };
-    let files = match output::build(&res, &extra, &mut dups, &mut errors) {
+    if let Some((b, what)) = res.modules.iter().find_map(|m| m.data.non_ascii.clone()) {
+        let msg = format!(
+            "Module index: bad character '{}'=0x{b:x} - only 7-bit ASCII is supported:\n{what}",
+            b as char
+        );
+        report.messages.push((Level::Fatal, msg));
+        report.failed = true;
+        return report;
+    }
+    let files = match output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages) {
         Ok(f) => f,
         Err(output::BadString(msg)) => {
             report.messages.push((Level::Fatal, msg));
@@ -202,33 +173,17 @@ pub fn run(opts: &Options) -> Report {
             return report;
         }
     };
-    report
-        .messages
-        .extend(errors.into_iter().map(|e| (Level::Error, e)));
-    if opts.warn_dups {
-        report
-            .messages
-            .extend(dups.into_iter().map(|d| (Level::Warning, d)));
-    }
     if opts.dry_run {
-        for f in files
-            .iter()
-            .filter(|f| f.text && f.name != "modules.weakdep")
-        {
+        for f in files.iter().filter(|f| f.text && f.name != "modules.weakdep") {
             report.dry_run_output.extend_from_slice(&f.data);
         }
         return report;
     }
     let out = opts.output_dir();
     if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| output::publish(&out, &files)) {
-        report.messages.push((
-            Level::Fatal,
-            format!(
-                "could not write indexes to {}: {}",
-                out.display(),
-                errno_of(&e)
-            ),
-        ));
+        report
+            .messages
+            .push((Level::Fatal, format!("could not write indexes to {}: {}", out.display(), errno_of(&e))));
         report.failed = true;
     }
     report
@@ -236,24 +191,6 @@ pub fn run(opts: &Options) -> Report {
 
 fn errno_of(e: &std::io::Error) -> String {
     crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO))
-}
-
-/// Read an input file of the module directory; a missing one is a warning, as in kmod.
-fn read_input(dir: &Path, name: &str, report: &mut Report) -> Option<Vec<u8>> {
-    match std::fs::read(dir.join(name)) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            report.messages.push((
-                Level::Warning,
-                format!(
-                    "could not open {name} at {}: {}",
-                    dir.display(),
-                    errno_of(&e)
-                ),
-            ));
-            None
-        }
-    }
 }
 
 /// Candidates from explicit module paths (which must be absolute).
@@ -264,21 +201,10 @@ fn explicit(files: &[PathBuf], dir: &Path) -> Result<Vec<scan::Candidate>, Strin
             return Err(format!("{}: not absolute path.", f.display()));
         }
         if let Err(e) = std::fs::metadata(f) {
-            return Err(format!(
-                "could not create module {}: {}",
-                f.display(),
-                errno_of(&e)
-            ));
+            return Err(format!("could not create module {}: {}", f.display(), errno_of(&e)));
         }
-        let relpath = f
-            .strip_prefix(dir)
-            .ok()
-            .map(|r| r.to_string_lossy().into_owned());
-        out.push(scan::Candidate {
-            path: f.clone(),
-            relpath,
-            modname: crate::name::path_to_modname(f),
-        });
+        let relpath = f.strip_prefix(dir).ok().map(|r| r.to_string_lossy().into_owned());
+        out.push(scan::Candidate { path: f.clone(), relpath, modname: crate::name::path_to_modname(f) });
     }
     Ok(out)
 }
@@ -303,12 +229,7 @@ pub fn read_symvers(path: &Path) -> Vec<(String, u64)> {
 pub fn read_system_map(path: &Path) -> Vec<(String, u64)> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
-        .filter_map(|l| {
-            l.split(' ')
-                .nth(2)?
-                .strip_prefix("__ksymtab_")
-                .map(|s| (s.to_string(), 0))
-        })
+        .filter_map(|l| l.split(' ').nth(2)?.strip_prefix("__ksymtab_").map(|s| (s.to_string(), 0)))
         .collect()
 }
 
@@ -320,7 +241,7 @@ pub fn up_to_date(dir: &Path) -> bool {
     };
     let dep_t = (dep.mtime(), dep.mtime_nsec() / 1000);
     let mut problems = Vec::new();
-    scan::scan(dir, &[], &[], &mut problems).iter().all(|c| {
-        std::fs::metadata(&c.path).is_ok_and(|m| (m.mtime(), m.mtime_nsec() / 1000) <= dep_t)
-    })
+    scan::scan(dir, &[], &[], &mut problems)
+        .iter()
+        .all(|c| std::fs::metadata(&c.path).is_ok_and(|m| (m.mtime(), m.mtime_nsec() / 1000) <= dep_t))
 }

@@ -3,11 +3,12 @@
 //! Formats (kmod-behaviour.md §1c.4, §1c.5): `modules.dep` (`path: dep dep`), `.alias`,
 //! `.softdep`, `.weakdep`, `.symbols` and `.devname` text files, and the BOOTFAST tries
 //! `modules.dep.bin`, `.alias.bin`, `.symbols.bin`, `.builtin.bin`, `.builtin.alias.bin`
-//! (written in kmod 34's pre-order layout). Every key and value is checked for 7-bit
-//! ASCII before anything is written. Each file goes to a fresh temp file in the same
-//! directory, is fsynced and renamed over the old one, so a reader (or a crash) sees the
-//! old file or the new one, never a mix; stale temp files of an interrupted run are
-//! removed by the next.
+//! (written in kmod 34's pre-order layout). Files are built in parallel; the messages
+//! each one produces are reported in kmod's file order. Every key and value is checked
+//! for 7-bit ASCII before anything is written. Each file goes to a fresh temp file in the
+//! same directory, is fsynced and renamed over the old one, so a reader (or a crash)
+//! sees the old file or the new one, never a mix; stale temp files of an interrupted
+//! run are removed by the next.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,6 +16,7 @@ use std::path::Path;
 use crate::index::IndexBuilder;
 
 use super::graph::Resolved;
+use super::Level;
 
 /// Prefix of rkmod's temp files in the output directory.
 pub const TEMP_PREFIX: &str = ".rkmod-depmod-";
@@ -31,104 +33,118 @@ pub struct OutFile {
 #[derive(Debug)]
 pub struct BadString(pub String);
 
+type Msgs = Vec<(Level, String)>;
+
+/// A file (or two) built by one task, with the messages building it produced.
+type Built = Result<(Vec<OutFile>, Msgs), BadString>;
+
 fn check(s: &str) -> Result<(), BadString> {
-    if s.bytes().any(|b| b >= 0x80) {
-        let b = s.bytes().find(|&b| b >= 0x80).unwrap_or(0);
-        return Err(BadString(format!(
+    match s.bytes().find(|&b| b >= 0x80) {
+        Some(b) => Err(BadString(format!(
             "Module index: bad character '{}'=0x{b:x} - only 7-bit ASCII is supported:\n{s}",
             b as char
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Insert into a trie, after the 7-bit check; duplicates are reported for `-w`.
-fn insert(
-    idx: &mut IndexBuilder,
-    key: &str,
-    value: &str,
-    prio: u32,
-    dup: &mut Vec<String>,
-    what: &str,
-) -> Result<(), BadString> {
-    check(key)?;
-    check(value)?;
-    if !idx.insert(key, value, prio) {
-        dup.push(format!("duplicate module {what}:\n{key} {value}"));
+/// A trie being filled, with kmod's `-w` duplicate reports.
+struct Trie {
+    idx: IndexBuilder,
+    what: &'static str,
+    warn_dups: bool,
+}
+
+impl Trie {
+    fn new(what: &'static str, warn_dups: bool) -> Trie {
+        Trie { idx: IndexBuilder::default(), what, warn_dups }
     }
-    Ok(())
+
+    fn insert(&mut self, key: &str, value: &str, prio: u32, msgs: &mut Msgs) -> Result<(), BadString> {
+        check(key)?;
+        check(value)?;
+        if !self.idx.insert(key, value, prio) && self.warn_dups {
+            msgs.push((Level::Warning, format!("duplicate module {}:\n{key} {value}", self.what)));
+        }
+        Ok(())
+    }
+
+    fn file(self, name: &'static str) -> OutFile {
+        OutFile { name, data: self.idx.to_bytes(), text: false }
+    }
 }
 
-/// Inputs besides the resolved modules.
-pub struct Extra<'a> {
-    pub modules_builtin: Option<&'a [u8]>,
-    pub builtin_modinfo: Option<&'a [u8]>,
+fn text(name: &'static str, data: Vec<u8>) -> OutFile {
+    OutFile { name, data, text: true }
 }
 
-/// Build every file, in kmod's output order (weakdep after softdep).
+/// Build every file in kmod's output order (weakdep after softdep); `dir` holds
+/// `modules.builtin` and `modules.builtin.modinfo`; `warn_dups` is `-w`.
 pub fn build(
     res: &Resolved,
-    extra: &Extra,
-    dups: &mut Vec<String>,
-    errors: &mut Vec<String>,
+    dir: &Path,
+    warn_dups: bool,
+    text_only: bool,
+    msgs: &mut Msgs,
 ) -> Result<Vec<OutFile>, BadString> {
+    let tasks: [&(dyn Fn() -> Built + Sync); 6] = [
+        &|| deps(res, warn_dups),
+        &|| aliases(res, warn_dups, text_only),
+        &|| Ok((soft_and_weak(res), Vec::new())),
+        &|| symbols(res, warn_dups),
+        &|| if text_only { Ok((Vec::new(), Vec::new())) } else { builtin(dir) },
+        &|| Ok((vec![devname(res).0], devname(res).1)),
+    ];
+    let results: Vec<Built> = {
+        use rayon::prelude::*;
+        tasks.par_iter().map(|t| t()).collect()
+    };
     let mut files = Vec::new();
-    let live = |i: &usize| !res.in_cycle[*i];
+    for r in results {
+        let (f, m) = r?;
+        files.extend(f);
+        msgs.extend(m);
+    }
+    Ok(files)
+}
 
-    // modules.dep and modules.dep.bin
+fn deps(res: &Resolved, warn_dups: bool) -> Built {
+    let mut msgs = Vec::new();
     let mut dep = Vec::new();
-    let mut dep_bin = IndexBuilder::default();
-    for (i, m) in res.modules.iter().enumerate().filter(|(i, _)| live(i)) {
+    let mut trie = Trie::new("deps", warn_dups);
+    for (i, m) in res.modules.iter().enumerate().filter(|(i, _)| !res.in_cycle[*i]) {
         let mut line = format!("{}:", m.dep_path());
         for &d in &res.closure[i] {
             line.push(' ');
             line.push_str(&res.modules[d].dep_path());
         }
-        insert(&mut dep_bin, &m.cand.modname, &line, i as u32, dups, "deps")?;
+        trie.insert(&m.cand.modname, &line, i as u32, &mut msgs)?;
         dep.extend_from_slice(line.as_bytes());
         dep.push(b'\n');
     }
-    files.push(OutFile {
-        name: "modules.dep",
-        data: dep,
-        text: true,
-    });
-    files.push(OutFile {
-        name: "modules.dep.bin",
-        data: dep_bin.to_bytes(),
-        text: false,
-    });
+    Ok((vec![text("modules.dep", dep), trie.file("modules.dep.bin")], msgs))
+}
 
-    // modules.alias and .bin
-    let mut alias = b"# Aliases extracted from modules themselves.\n".to_vec();
-    let mut alias_bin = IndexBuilder::default();
+fn aliases(res: &Resolved, warn_dups: bool, text_only: bool) -> Built {
+    let mut msgs = Vec::new();
+    let mut out = b"# Aliases extracted from modules themselves.\n".to_vec();
+    let mut trie = Trie::new("alias", warn_dups);
     for (i, m) in res.modules.iter().enumerate() {
         for a in &m.data.aliases {
-            alias.extend_from_slice(format!("alias {a} {}\n", m.cand.modname).as_bytes());
+            out.extend_from_slice(format!("alias {a} {}\n", m.cand.modname).as_bytes());
+            if text_only {
+                continue;
+            }
             match crate::name::alias_normalize(a) {
-                Some(key) => insert(
-                    &mut alias_bin,
-                    &key,
-                    &m.cand.modname,
-                    i as u32,
-                    dups,
-                    "alias",
-                )?,
-                None => errors.push(format!("Unmatched bracket in {a}")),
+                Some(key) => trie.insert(&key, &m.cand.modname, i as u32, &mut msgs)?,
+                None => msgs.push((Level::Warning, format!("Unmatched bracket in {a}"))),
             }
         }
     }
-    files.push(OutFile {
-        name: "modules.alias",
-        data: alias,
-        text: true,
-    });
-    files.push(OutFile {
-        name: "modules.alias.bin",
-        data: alias_bin.to_bytes(),
-        text: false,
-    });
+    Ok((vec![text("modules.alias", out), trie.file("modules.alias.bin")], msgs))
+}
 
+fn soft_and_weak(res: &Resolved) -> Vec<OutFile> {
     let mut soft = b"# Soft dependencies extracted from modules themselves.\n".to_vec();
     let mut weak = b"# Weak dependencies extracted from modules themselves.\n".to_vec();
     for m in &res.modules {
@@ -139,98 +155,66 @@ pub fn build(
             weak.extend_from_slice(format!("weakdep {} {w}\n", m.cand.modname).as_bytes());
         }
     }
-    files.push(OutFile {
-        name: "modules.softdep",
-        data: soft,
-        text: true,
-    });
-    files.push(OutFile {
-        name: "modules.weakdep",
-        data: weak,
-        text: true,
-    });
+    vec![text("modules.softdep", soft), text("modules.weakdep", weak)]
+}
 
-    let mut syms = b"# Aliases for symbols, used by symbol_request().\n".to_vec();
-    let mut syms_bin = IndexBuilder::default();
+fn symbols(res: &Resolved, warn_dups: bool) -> Built {
+    let mut msgs = Vec::new();
+    let mut out = b"# Aliases for symbols, used by symbol_request().\n".to_vec();
+    let mut trie = Trie::new("syms", warn_dups);
     for (name, owner) in &res.owned_symbols {
         let modname = &res.modules[*owner].cand.modname;
-        syms.extend_from_slice(format!("alias symbol:{name} {modname}\n").as_bytes());
-        insert(
-            &mut syms_bin,
-            &format!("symbol:{name}"),
-            modname,
-            *owner as u32,
-            dups,
-            "syms",
-        )?;
+        out.extend_from_slice(format!("alias symbol:{name} {modname}\n").as_bytes());
+        trie.insert(&format!("symbol:{name}"), modname, *owner as u32, &mut msgs)?;
     }
-    files.push(OutFile {
-        name: "modules.symbols",
-        data: syms,
-        text: true,
-    });
-    files.push(OutFile {
-        name: "modules.symbols.bin",
-        data: syms_bin.to_bytes(),
-        text: false,
-    });
+    Ok((vec![text("modules.symbols", out), trie.file("modules.symbols.bin")], msgs))
+}
 
-    let mut builtin = IndexBuilder::default();
-    if let Some(data) = extra.modules_builtin {
-        for line in String::from_utf8_lossy(data).split_inclusive('\n') {
+/// Read an input file of the module directory; a missing one is a warning, as in kmod.
+fn read_input(dir: &Path, name: &str, msgs: &mut Msgs) -> Option<Vec<u8>> {
+    match std::fs::read(dir.join(name)) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let errno = crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO));
+            msgs.push((Level::Warning, format!("could not open {name} at {}: {errno}", dir.display())));
+            None
+        }
+    }
+}
+
+/// `modules.builtin.bin` from `modules.builtin`, `modules.builtin.alias.bin` from the
+/// `alias=` strings of `modules.builtin.modinfo`. Missing inputs give valid empty tries.
+fn builtin(dir: &Path) -> Built {
+    let mut msgs = Vec::new();
+    let mut names = Trie::new("builtin", false);
+    if let Some(data) = read_input(dir, "modules.builtin", &mut msgs) {
+        for line in String::from_utf8_lossy(&data).split_inclusive('\n') {
             if !line.starts_with(|c: char| c.is_ascii_alphabetic()) {
-                errors.push(format!("Invalid modules.builtin line: {line}"));
+                msgs.push((Level::Error, format!("Invalid modules.builtin line: {line}")));
                 continue;
             }
             let name = crate::name::path_to_modname(Path::new(line.trim_end_matches('\n')));
-            insert(&mut builtin, &name, "", 0, &mut Vec::new(), "builtin")?;
+            names.insert(&name, "", 0, &mut msgs)?;
         }
     }
-    files.push(OutFile {
-        name: "modules.builtin.bin",
-        data: builtin.to_bytes(),
-        text: false,
-    });
-
-    let mut builtin_alias = IndexBuilder::default();
-    if let Some(data) = extra.builtin_modinfo {
+    let mut aliases = Trie::new("builtin alias", false);
+    if let Some(data) = read_input(dir, "modules.builtin.modinfo", &mut msgs) {
         for s in data.split(|&b| b == 0).filter(|s| !s.is_empty()) {
             let s = String::from_utf8_lossy(s);
-            let Some((modname, rest)) = s.split_once('.') else {
-                continue;
-            };
-            let Some(value) = rest.strip_prefix("alias=") else {
-                continue;
-            };
+            let Some((modname, rest)) = s.split_once('.') else { continue };
+            let Some(value) = rest.strip_prefix("alias=") else { continue };
             match crate::name::alias_normalize(value) {
-                Some(key) => insert(
-                    &mut builtin_alias,
-                    &key,
-                    modname,
-                    0,
-                    &mut Vec::new(),
-                    "builtin alias",
-                )?,
-                None => errors.push(format!("Unmatched bracket in {value}")),
+                Some(key) => aliases.insert(&key, modname, 0, &mut msgs)?,
+                None => msgs.push((Level::Warning, format!("Unmatched bracket in {value}"))),
             }
         }
     }
-    files.push(OutFile {
-        name: "modules.builtin.alias.bin",
-        data: builtin_alias.to_bytes(),
-        text: false,
-    });
-
-    files.push(OutFile {
-        name: "modules.devname",
-        data: devname(res, errors),
-        text: true,
-    });
-    Ok(files)
+    Ok((vec![names.file("modules.builtin.bin"), aliases.file("modules.builtin.alias.bin")], msgs))
 }
 
 /// `modules.devname`: modules with a `devname:` alias and a char/block major:minor one.
-fn devname(res: &Resolved, errors: &mut Vec<String>) -> Vec<u8> {
+fn devname(res: &Resolved) -> (OutFile, Msgs) {
+    let mut msgs = Vec::new();
     let mut out = Vec::new();
     for m in &res.modules {
         let mut devname = None;
@@ -247,20 +231,19 @@ fn devname(res: &Resolved, errors: &mut Vec<String>) -> Vec<u8> {
                 if out.is_empty() {
                     out.extend_from_slice(b"# Device nodes to trigger on-demand module loading.\n");
                 }
-                out.extend_from_slice(
-                    format!("{} {name} {t}{maj}:{min}\n", m.cand.modname).as_bytes(),
-                );
+                out.extend_from_slice(format!("{} {name} {t}{maj}:{min}\n", m.cand.modname).as_bytes());
                 break;
             }
         }
         if let (Some(name), None) = (&devname, dev) {
-            errors.push(format!(
+            let what = format!(
                 "Module '{}' has devname ({name}) but lacks major and minor information. Ignoring.",
                 m.cand.modname
-            ));
+            );
+            msgs.push((Level::Error, what));
         }
     }
-    out
+    (text("modules.devname", out), msgs)
 }
 
 /// `sscanf(value, "char-major-%u-%u")`: both numbers present (trailing text allowed).
@@ -293,9 +276,7 @@ pub fn remove_stale_temps(dir: &Path) {
 pub fn publish(dir: &Path, files: &[OutFile]) -> std::io::Result<()> {
     remove_stale_temps(dir);
     for f in files {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(dir)?;
+        let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
         // An explicit mode, whatever the umask: indexes are world-readable.
         tmp.as_file().set_permissions(mode_0644())?;
         tmp.write_all(&f.data)?;

@@ -27,6 +27,19 @@ pub struct ModData {
     pub needs: Vec<(String, u64, bool)>,
     /// Why the module could not be read (its errno text), if it could not.
     pub error: Option<String>,
+    /// The first byte >= 0x80 in a string bound for an index (an alias or an exported
+    /// symbol), with that string: depmod refuses such trees.
+    pub non_ascii: Option<(u8, String)>,
+}
+
+impl ModData {
+    fn note_non_ascii(&mut self, raw: &[u8]) {
+        if self.non_ascii.is_none() {
+            if let Some(&b) = raw.iter().find(|&&b| b >= 0x80) {
+                self.non_ascii = Some((b, text(raw)));
+            }
+        }
+    }
 }
 
 /// Parse every candidate on the rayon pool, results in input order.
@@ -41,36 +54,34 @@ fn text(b: &[u8]) -> String {
 /// Read one module; failures are recorded, never fatal.
 pub fn parse_one(path: &std::path::Path) -> ModData {
     let mut data = ModData::default();
-    let image = match ModuleImage::open(path) {
+    let image = match ModuleImage::open_unmapped(path) {
         Ok(i) => i,
         Err(e) => {
             data.error = Some(crate::error::errno_text(e.errno()));
             return data;
         }
     };
-    if let Err(e) = image.elf() {
-        data.error = Some(crate::error::errno_text(e.errno()));
-        return data;
-    }
+    let elf = match image.elf() {
+        Ok(elf) => elf,
+        Err(e) => {
+            data.error = Some(crate::error::errno_text(e.errno()));
+            return data;
+        }
+    };
     // A valid ELF without .modinfo still exports and needs symbols.
-    if let Ok(info) = image.info() {
-        for f in &info.fields {
-            match &f.key[..] {
-                b"alias" => data.aliases.push(text(&f.value)),
-                b"softdep" => data.softdeps.push(text(&f.value)),
-                b"weakdep" => data.weakdeps.push(text(&f.value)),
-                _ => {}
+    for f in ModuleImage::fields_in(&elf).unwrap_or_default() {
+        match &f.key[..] {
+            b"alias" => {
+                data.note_non_ascii(&f.value);
+                data.aliases.push(text(&f.value))
             }
+            b"softdep" => data.softdeps.push(text(&f.value)),
+            b"weakdep" => data.weakdeps.push(text(&f.value)),
+            _ => {}
         }
     }
-    if let Ok(exports) = image.exports() {
-        data.exports = exports.into_iter().map(|s| (s.name, s.crc)).collect();
-    }
-    if let Ok(needs) = image.undefined_symbols() {
-        data.needs = needs
-            .into_iter()
-            .map(|(s, weak)| (s.name, s.crc, weak))
-            .collect();
-    }
+    let summary = crate::module::symbol_summary(&elf);
+    data.exports = summary.exports.into_iter().map(|s| (s.name, s.crc)).collect();
+    data.needs = summary.needs.into_iter().map(|(s, weak)| (s.name, s.crc, weak)).collect();
     data
 }

@@ -40,12 +40,8 @@ fn walk(
     out: &mut Vec<Candidate>,
     problems: &mut Vec<String>,
 ) {
-    let skip =
-        |name: &str| name == "build" || name == "source" || excludes.iter().any(|e| e == name);
-    let walker = walkdir::WalkDir::new(top)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter();
+    let skip = |name: &str| name == "build" || name == "source" || excludes.iter().any(|e| e == name);
+    let walker = walkdir::WalkDir::new(top).follow_links(true).sort_by_file_name().into_iter();
     let walker = walker.filter_entry(|e| {
         e.depth() == 0 || !(e.file_type().is_dir() && skip(&e.file_name().to_string_lossy()))
     });
@@ -70,13 +66,7 @@ fn walk(
             continue;
         }
         let path = entry.path().to_path_buf();
-        let relpath = base
-            .and_then(|b| path.strip_prefix(b).ok())
-            .map(|r| r.to_string_lossy().into_owned());
-        out.push(Candidate {
-            modname: crate::name::path_to_modname(&path),
-            path,
-            relpath,
-        });
+        let relpath = base.and_then(|b| path.strip_prefix(b).ok()).map(|r| r.to_string_lossy().into_owned());
+        out.push(Candidate { modname: crate::name::path_to_modname(&path), path, relpath });
     }
 }

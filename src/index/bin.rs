@@ -226,9 +226,7 @@ impl Index {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         if len < HEADER_LEN as u64 {
-            return Err(corrupt(format!(
-                "file is {len} bytes, shorter than the {HEADER_LEN}-byte header"
-            )));
+            return Err(corrupt(format!("file is {len} bytes, shorter than the {HEADER_LEN}-byte header")));
         }
         // SAFETY: the mapping is private and read-only, and every access through it is
         // bounds-checked against its length. The one hazard memmap2 cannot rule out is
@@ -280,15 +278,10 @@ impl Index {
             return Ok(None);
         }
         if off < HEADER_LEN {
-            return Err(corrupt(format!(
-                "node offset {off:#x} points into the header"
-            )));
+            return Err(corrupt(format!("node offset {off:#x} points into the header")));
         }
         if off > data.len() {
-            return Err(corrupt(format!(
-                "node offset {off:#x} beyond end of file ({:#x})",
-                data.len()
-            )));
+            return Err(corrupt(format!("node offset {off:#x} beyond end of file ({:#x})", data.len())));
         }
         let mut pos = off;
         let mut prefix: &[u8] = &[];
@@ -306,19 +299,13 @@ impl Index {
         let mut children: &[u8] = &[];
         if word & NODE_CHILDS != 0 {
             let (Some(&f), Some(&l)) = (data.get(pos), data.get(pos + 1)) else {
-                return Err(corrupt(format!(
-                    "node at {off:#x}: child range at {pos:#x} past end of file"
-                )));
+                return Err(corrupt(format!("node at {off:#x}: child range at {pos:#x} past end of file")));
             };
             if f > l {
-                return Err(corrupt(format!(
-                    "node at {off:#x}: child range first {f:#x} > last {l:#x}"
-                )));
+                return Err(corrupt(format!("node at {off:#x}: child range first {f:#x} > last {l:#x}")));
             }
             if l >= CHILD_MAX {
-                return Err(corrupt(format!(
-                    "node at {off:#x}: child char {l:#x} is not 7-bit ASCII"
-                )));
+                return Err(corrupt(format!("node at {off:#x}: child char {l:#x} is not 7-bit ASCII")));
             }
             pos += 2;
             let len = (usize::from(l - f) + 1) * 4;
@@ -337,9 +324,7 @@ impl Index {
         let mut value_count = 0;
         if word & NODE_VALUES != 0 {
             let Some(count) = read_u32(data, pos) else {
-                return Err(corrupt(format!(
-                    "node at {off:#x}: value count at {pos:#x} past end of file"
-                )));
+                return Err(corrupt(format!("node at {off:#x}: value count at {pos:#x} past end of file")));
             };
             pos += 4;
             let left = data.len() - pos;
@@ -350,9 +335,7 @@ impl Index {
             }
             let start = pos;
             for n in 0..count {
-                let nul = data
-                    .get(pos + 4..)
-                    .and_then(|s| s.iter().position(|&b| b == 0));
+                let nul = data.get(pos + 4..).and_then(|s| s.iter().position(|&b| b == 0));
                 let Some(nul) = nul else {
                     return Err(corrupt(format!(
                         "node at {off:#x}: value {n} at {pos:#x} runs past end of file"
@@ -363,14 +346,7 @@ impl Index {
             values = &data[start..pos];
             value_count = count;
         }
-        Ok(Some(Node {
-            prefix,
-            first,
-            children,
-            values,
-            value_count,
-            size: pos - off,
-        }))
+        Ok(Some(Node { prefix, first, children, values, value_count, size: pos - off }))
     }
 
     /// kmod's `index_search`: the first (lowest-priority) value stored under exactly
@@ -463,11 +439,7 @@ impl Index {
         let mut budget = Budget(self.bytes().len());
         budget.charge(&start)?;
         buf.extend_from_slice(start.prefix.get(j..).unwrap_or_default());
-        let mut stack = vec![Frame {
-            node: start,
-            next: 0,
-            restore: 0,
-        }];
+        let mut stack = vec![Frame { node: start, next: 0, restore: 0 }];
         while let Some(top) = stack.last_mut() {
             if let Some((ch, word)) = top.node.next_child(&mut top.next) {
                 if let Some(child) = self.node(word)? {
@@ -475,11 +447,7 @@ impl Index {
                     let restore = buf.len();
                     buf.push(ch);
                     buf.extend_from_slice(child.prefix);
-                    stack.push(Frame {
-                        node: child,
-                        next: 0,
-                        restore,
-                    });
+                    stack.push(Frame { node: child, next: 0, restore });
                 }
                 continue;
             }
@@ -496,11 +464,7 @@ impl Index {
     /// stored order, then its children by ascending arc char), which is ascending byte
     /// order of the keys. `modprobe -c` prints these as `alias <key> <value>`.
     pub fn dump(&self) -> Result<Vec<(String, String)>, IndexError> {
-        Ok(self
-            .entries()?
-            .into_iter()
-            .map(|(k, _, v)| (k, v))
-            .collect())
+        Ok(self.entries()?.into_iter().map(|(k, _, v)| (k, v)).collect())
     }
 
     /// Every `(key, priority, value)` triple, in [`Index::dump`] order. Inserting them
@@ -519,11 +483,7 @@ impl Index {
             }
         };
         emit(&root, &buf, &mut out);
-        let mut stack = vec![Frame {
-            node: root,
-            next: 0,
-            restore: 0,
-        }];
+        let mut stack = vec![Frame { node: root, next: 0, restore: 0 }];
         while let Some(top) = stack.last_mut() {
             if let Some((ch, word)) = top.node.next_child(&mut top.next) {
                 if let Some(child) = self.node(word)? {
@@ -532,11 +492,7 @@ impl Index {
                     buf.push(ch);
                     buf.extend_from_slice(child.prefix);
                     emit(&child, &buf, &mut out);
-                    stack.push(Frame {
-                        node: child,
-                        next: 0,
-                        restore,
-                    });
+                    stack.push(Frame { node: child, next: 0, restore });
                 }
                 continue;
             }
@@ -549,10 +505,7 @@ impl Index {
 }
 
 fn take_values(node: &Node<'_>, taken: &mut Vec<IndexValue>) {
-    taken.extend(node.values().map(|(priority, v)| IndexValue {
-        priority,
-        value: lossy(v),
-    }));
+    taken.extend(node.values().map(|(priority, v)| IndexValue { priority, value: lossy(v) }));
 }
 
 /// Builds an index in memory the way depmod does, then writes it.
@@ -597,12 +550,7 @@ impl IndexBuilder {
         let mut node = &mut self.root;
         let mut i = 0;
         loop {
-            let common = node
-                .prefix
-                .iter()
-                .zip(&key[i..])
-                .take_while(|(a, b)| a == b)
-                .count();
+            let common = node.prefix.iter().zip(&key[i..]).take_while(|(a, b)| a == b).count();
             if common < node.prefix.len() {
                 // The key leaves the prefix: split the node at the divergence.
                 let arc = node.prefix[common];
@@ -659,10 +607,9 @@ impl IndexBuilder {
                 out.extend_from_slice(&node.prefix);
                 out.push(0);
             }
-            if let (Some((&first, _)), Some((&last, _))) = (
-                node.children.first_key_value(),
-                node.children.last_key_value(),
-            ) {
+            if let (Some((&first, _)), Some((&last, _))) =
+                (node.children.first_key_value(), node.children.last_key_value())
+            {
                 word |= NODE_CHILDS;
                 out.push(first);
                 out.push(last);
@@ -691,10 +638,7 @@ impl IndexBuilder {
 /// depmod's `index_add_value`; returns false if `value` was already there.
 fn add_value(values: &mut Vec<(u32, String)>, value: &str, priority: u32) -> bool {
     let duplicate = values.iter().any(|(_, v)| v == value);
-    let at = values
-        .iter()
-        .position(|&(p, _)| p >= priority)
-        .unwrap_or(values.len());
+    let at = values.iter().position(|&(p, _)| p >= priority).unwrap_or(values.len());
     values.insert(at, (priority, value.to_string()));
     !duplicate
 }
@@ -749,10 +693,7 @@ mod tests {
         assert_eq!(idx.lookup("").unwrap(), None);
         assert_eq!(
             idx.dump().unwrap(),
-            vec![
-                ("ext4".to_string(), String::new()),
-                ("unix".to_string(), String::new())
-            ]
+            vec![("ext4".to_string(), String::new()), ("unix".to_string(), String::new())]
         );
     }
 
@@ -789,24 +730,9 @@ mod tests {
             0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x34, 0x00,
         ];
         let orders: [[(&str, &str, u32); 4]; 3] = [
-            [
-                ("abc", "1", 0),
-                ("abd", "2", 0),
-                ("ab", "3", 0),
-                ("b", "4", 0),
-            ],
-            [
-                ("b", "4", 0),
-                ("ab", "3", 0),
-                ("abd", "2", 0),
-                ("abc", "1", 0),
-            ],
-            [
-                ("abd", "2", 0),
-                ("b", "4", 0),
-                ("abc", "1", 0),
-                ("ab", "3", 0),
-            ],
+            [("abc", "1", 0), ("abd", "2", 0), ("ab", "3", 0), ("b", "4", 0)],
+            [("b", "4", 0), ("ab", "3", 0), ("abd", "2", 0), ("abc", "1", 0)],
+            [("abd", "2", 0), ("b", "4", 0), ("abc", "1", 0), ("ab", "3", 0)],
         ];
         for entries in orders {
             assert_eq!(build(&entries), expected, "{entries:?}");
@@ -867,10 +793,7 @@ mod tests {
         assert!(!b.insert("ok", "x\0y", 0));
         assert!(b.insert("ok", "v\u{e9}", 0), "non-ASCII values are stored");
         let idx = Index::from_bytes(b.to_bytes()).unwrap();
-        assert_eq!(
-            idx.dump().unwrap(),
-            [("ok".to_string(), "v\u{e9}".to_string())]
-        );
+        assert_eq!(idx.dump().unwrap(), [("ok".to_string(), "v\u{e9}".to_string())]);
     }
 
     #[test]
@@ -902,10 +825,7 @@ mod tests {
             ]
         );
         assert_eq!(values(&idx.lookup_wild("a").unwrap()), [(1, "star")]);
-        assert_eq!(
-            values(&idx.lookup_wild("axc").unwrap()),
-            [(1, "bracket"), (1, "question"), (1, "star")]
-        );
+        assert_eq!(values(&idx.lookup_wild("axc").unwrap()), [(1, "bracket"), (1, "question"), (1, "star")]);
         assert!(idx.lookup_wild("b").unwrap().is_empty());
         assert!(idx.lookup_wild("").unwrap().is_empty());
     }
@@ -917,65 +837,28 @@ mod tests {
         // One node "p*" (the wildcard is in its prefix) with children "p*a" (which has
         // a child "p*ab") and "p*b". The walk takes "p*ab", "p*a", "p*b", "p*" in that
         // order, each if it matches; equal priorities then come out reversed.
-        let idx = index(&[
-            ("p*", "w", 0),
-            ("p*a", "x", 0),
-            ("p*b", "y", 0),
-            ("p*ab", "z", 0),
-        ]);
+        let idx = index(&[("p*", "w", 0), ("p*a", "x", 0), ("p*b", "y", 0), ("p*ab", "z", 0)]);
         // Taken: "p*ab" (z), "p*b" (y), "p*" (w).
-        assert_eq!(
-            values(&idx.lookup_wild("pxab").unwrap()),
-            [(0, "w"), (0, "y"), (0, "z")]
-        );
+        assert_eq!(values(&idx.lookup_wild("pxab").unwrap()), [(0, "w"), (0, "y"), (0, "z")]);
         // Taken: "p*a" (x), "p*" (w).
-        assert_eq!(
-            values(&idx.lookup_wild("pxa").unwrap()),
-            [(0, "w"), (0, "x")]
-        );
+        assert_eq!(values(&idx.lookup_wild("pxa").unwrap()), [(0, "w"), (0, "x")]);
         // With distinct priorities the walk order no longer matters.
-        let idx = index(&[
-            ("p*", "w", 3),
-            ("p*a", "x", 1),
-            ("p*b", "y", 0),
-            ("p*ab", "z", 2),
-        ]);
-        assert_eq!(
-            values(&idx.lookup_wild("pab").unwrap()),
-            [(0, "y"), (2, "z"), (3, "w")]
-        );
-        let all = index(&[
-            ("p*", "1", 0),
-            ("p*", "x", 0),
-            ("p?*", "2", 0),
-            ("p*?", "3", 0),
-        ]);
+        let idx = index(&[("p*", "w", 3), ("p*a", "x", 1), ("p*b", "y", 0), ("p*ab", "z", 2)]);
+        assert_eq!(values(&idx.lookup_wild("pab").unwrap()), [(0, "y"), (2, "z"), (3, "w")]);
+        let all = index(&[("p*", "1", 0), ("p*", "x", 0), ("p?*", "2", 0), ("p*?", "3", 0)]);
         // Taken: "p*?" (child of "p*") = 3, then "p*" = x, 1 (stored order), then the
         // '?' walk "p?*" = 2. Reversed: 2, 1, x, 3.
-        assert_eq!(
-            values(&all.lookup_wild("pqq").unwrap()),
-            [(0, "2"), (0, "1"), (0, "x"), (0, "3")]
-        );
+        assert_eq!(values(&all.lookup_wild("pqq").unwrap()), [(0, "2"), (0, "1"), (0, "x"), (0, "3")]);
     }
 
     /// A wildcard inside a node prefix starts the walk there and ends the descent.
     #[test]
     fn wildcard_in_prefix() {
-        let idx = index(&[
-            ("usb:v1234p*", "m1", 3),
-            ("usb:v12*", "m2", 2),
-            ("usb:v1234p0001", "m3", 1),
-        ]);
-        assert_eq!(
-            values(&idx.lookup_wild("usb:v1234p0001").unwrap()),
-            [(1, "m3"), (2, "m2"), (3, "m1")]
-        );
+        let idx = index(&[("usb:v1234p*", "m1", 3), ("usb:v12*", "m2", 2), ("usb:v1234p0001", "m3", 1)]);
+        assert_eq!(values(&idx.lookup_wild("usb:v1234p0001").unwrap()), [(1, "m3"), (2, "m2"), (3, "m1")]);
         assert_eq!(values(&idx.lookup_wild("usb:v1299").unwrap()), [(2, "m2")]);
         let single = index(&[("pci:v*d*", "only", 0)]);
-        assert_eq!(
-            values(&single.lookup_wild("pci:v1d2").unwrap()),
-            [(0, "only")]
-        );
+        assert_eq!(values(&single.lookup_wild("pci:v1d2").unwrap()), [(0, "only")]);
         assert!(single.lookup_wild("pci:x").unwrap().is_empty());
         assert!(single.lookup_wild("pci:").unwrap().is_empty());
     }
@@ -984,10 +867,7 @@ mod tests {
     #[test]
     fn wildcard_input_can_take_twice() {
         let idx = index(&[("a", "plain", 0), ("a*b", "pat", 0)]);
-        assert_eq!(
-            values(&idx.lookup_wild("a*b").unwrap()),
-            [(0, "pat"), (0, "pat")]
-        );
+        assert_eq!(values(&idx.lookup_wild("a*b").unwrap()), [(0, "pat"), (0, "pat")]);
         assert_eq!(values(&idx.lookup_wild("axb").unwrap()), [(0, "pat")]);
     }
 
@@ -1022,31 +902,20 @@ mod tests {
 
         let magic = dir.path().join("magic.bin");
         let mut f = std::fs::File::create(&magic).unwrap();
-        f.write_all(&[0xB0, 0x07, 0xFA, 0x57, 0, 2, 0, 1, 0, 0, 0, 12])
-            .unwrap();
+        f.write_all(&[0xB0, 0x07, 0xFA, 0x57, 0, 2, 0, 1, 0, 0, 0, 12]).unwrap();
         drop(f);
         let err = Index::open(&magic).unwrap_err();
         assert!(matches!(err, IndexError::BadMagic(0xB007_FA57)));
-        assert_eq!(
-            err.to_string(),
-            "magic check fail: b007fa57 instead of b007f457"
-        );
+        assert_eq!(err.to_string(), "magic check fail: b007fa57 instead of b007f457");
 
-        let err =
-            Index::from_bytes(vec![0xB0, 0x07, 0xF4, 0x57, 0, 3, 0, 1, 0, 0, 0, 12]).unwrap_err();
+        let err = Index::from_bytes(vec![0xB0, 0x07, 0xF4, 0x57, 0, 3, 0, 1, 0, 0, 0, 12]).unwrap_err();
         assert!(matches!(err, IndexError::BadVersion(3)));
         assert_eq!(err.to_string(), "major version check fail: 3 instead of 2");
         // Only the major version is checked.
         assert!(Index::from_bytes(vec![0xB0, 0x07, 0xF4, 0x57, 0, 2, 0, 9, 0, 0, 0, 12]).is_ok());
 
-        assert!(matches!(
-            Index::open(&dir.path().join("missing.bin")),
-            Err(IndexError::Io(_))
-        ));
-        assert!(matches!(
-            Index::from_bytes(Vec::new()),
-            Err(IndexError::Corrupt(_))
-        ));
+        assert!(matches!(Index::open(&dir.path().join("missing.bin")), Err(IndexError::Io(_))));
+        assert!(matches!(Index::from_bytes(Vec::new()), Err(IndexError::Corrupt(_))));
     }
 
     /// Readers follow offsets: kmod <= 33's post-order layout reads the same.
@@ -1069,10 +938,7 @@ mod tests {
         assert_eq!(values(&idx.lookup_wild("cde").unwrap()), [(0, "2")]);
         assert_eq!(
             idx.dump().unwrap(),
-            [
-                ("ab".to_string(), "1".to_string()),
-                ("c*".to_string(), "2".to_string())
-            ]
+            [("ab".to_string(), "1".to_string()), ("c*".to_string(), "2".to_string())]
         );
     }
 
@@ -1093,17 +959,11 @@ mod tests {
     fn corrupt_fields_are_reported() {
         // Root beyond the end of the file.
         let idx = Index::from_bytes(header(0x2000_1234)).unwrap();
-        assert_corrupt(
-            idx.lookup("a"),
-            "node offset 0x1234 beyond end of file (0xc)",
-        );
+        assert_corrupt(idx.lookup("a"), "node offset 0x1234 beyond end of file (0xc)");
         assert_corrupt(idx.dump(), "beyond end of file");
         assert_corrupt(idx.lookup_wild("a"), "beyond end of file");
         // Root inside the header.
-        assert_corrupt(
-            Index::from_bytes(header(0x2000_0004)).unwrap().dump(),
-            "header",
-        );
+        assert_corrupt(Index::from_bytes(header(0x2000_0004)).unwrap().dump(), "header");
         // Prefix without NUL.
         let mut b = header(0x8000_000C);
         b.extend(b"abc");
@@ -1114,10 +974,7 @@ mod tests {
         assert_corrupt(Index::from_bytes(b).unwrap().lookup("a"), "child range");
         let mut b = header(0x2000_000C);
         b.extend([b'b', b'a', 0, 0, 0, 0, 0, 0, 0, 0]);
-        assert_corrupt(
-            Index::from_bytes(b).unwrap().lookup("a"),
-            "first 0x62 > last 0x61",
-        );
+        assert_corrupt(Index::from_bytes(b).unwrap().lookup("a"), "first 0x62 > last 0x61");
         let mut b = header(0x2000_000C);
         b.extend([b'a', 0x80]);
         b.extend([0; 4 * 32]);
@@ -1128,10 +985,7 @@ mod tests {
         // Value count too large, value string without NUL.
         let mut b = header(0x4000_000C);
         b.extend([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, b'x', 0]);
-        assert_corrupt(
-            Index::from_bytes(b).unwrap().lookup(""),
-            "value count 4294967295",
-        );
+        assert_corrupt(Index::from_bytes(b).unwrap().lookup(""), "value count 4294967295");
         let mut b = header(0x4000_000C);
         b.extend([0, 0, 0, 2, 0, 0, 0, 0, b'x', 0, 0, 0, 0, 0, b'y', b'z']);
         assert_corrupt(Index::from_bytes(b).unwrap().lookup(""), "value 1");
@@ -1141,11 +995,7 @@ mod tests {
         b.extend(b"zz");
         let idx = Index::from_bytes(b).unwrap();
         assert_corrupt(idx.lookup("azz"), "NUL");
-        assert_eq!(
-            idx.lookup("b").unwrap(),
-            None,
-            "other branches still answer"
-        );
+        assert_eq!(idx.lookup("b").unwrap(), None, "other branches still answer");
     }
 
     #[test]
@@ -1154,11 +1004,7 @@ mod tests {
         let mut b = header(0x6000_000C);
         b.extend([b'*', b'a']);
         for ch in b'*'..=b'a' {
-            let w: u32 = if ch == b'*' || ch == b'a' {
-                0x6000_000C
-            } else {
-                0
-            };
+            let w: u32 = if ch == b'*' || ch == b'a' { 0x6000_000C } else { 0 };
             b.extend(w.to_be_bytes());
         }
         b.extend([0, 0, 0, 1, 0, 0, 0, 0, b'v', 0]);
@@ -1175,11 +1021,7 @@ mod tests {
         for level in 0..levels {
             b.extend([0, 127]);
             let next = 12 + (level + 1) * node_size;
-            let w = if level + 1 < levels {
-                0x2000_0000 | next as u32
-            } else {
-                0
-            };
+            let w = if level + 1 < levels { 0x2000_0000 | next as u32 } else { 0 };
             for _ in 0..128 {
                 b.extend(w.to_be_bytes());
             }
@@ -1198,11 +1040,7 @@ mod tests {
         let mut b = header(0x2000_000C);
         for level in 0..depth {
             let next = 12 + (level + 1) * 6;
-            let w = if level + 1 < depth {
-                0x2000_0000
-            } else {
-                0x4000_0000
-            } | next as u32;
+            let w = if level + 1 < depth { 0x2000_0000 } else { 0x4000_0000 } | next as u32;
             b.extend([b'a', b'a']);
             b.extend(w.to_be_bytes());
         }
@@ -1221,11 +1059,7 @@ mod tests {
             ("pci:v00008086d*sv*sd*bc*sc*i*", "e1000e", 3),
             ("pci:v*d*sv*sd*bc0Csc03i30*", "xhci_pci", 1),
             ("usb:v1D6Bp0002d*", "hub", 2),
-            (
-                "snd_hda_intel",
-                "kernel/sound/snd-hda-intel.ko: kernel/sound/snd.ko",
-                0,
-            ),
+            ("snd_hda_intel", "kernel/sound/snd-hda-intel.ko: kernel/sound/snd.ko", 0),
             ("snd", "kernel/sound/snd.ko", 4),
             ("acpi*:PNP0A0[38]:*", "pci_root", 5),
             ("x", "", 0),
@@ -1255,21 +1089,12 @@ mod tests {
         }
         // The whole file answers correctly.
         let idx = Index::from_bytes(full).unwrap();
+        assert_eq!(idx.lookup("snd").unwrap().as_deref(), Some("kernel/sound/snd.ko"));
         assert_eq!(
-            idx.lookup("snd").unwrap().as_deref(),
-            Some("kernel/sound/snd.ko")
-        );
-        assert_eq!(
-            values(
-                &idx.lookup_wild("pci:v00008086d00001234sv0sd0bc0Csc03i30")
-                    .unwrap()
-            ),
+            values(&idx.lookup_wild("pci:v00008086d00001234sv0sd0bc0Csc03i30").unwrap()),
             [(1, "xhci_pci"), (3, "e1000e")]
         );
-        assert_eq!(
-            values(&idx.lookup_wild("acpi:PNP0A08:").unwrap()),
-            [(5, "pci_root")]
-        );
+        assert_eq!(values(&idx.lookup_wild("acpi:PNP0A08:").unwrap()), [(5, "pci_root")]);
     }
 
     // ---- models for the property tests ----
@@ -1314,10 +1139,7 @@ mod tests {
                 a[..common].cmp(&b[..common]).then(b.len().cmp(&a.len()))
             })
         });
-        let mut taken: Vec<(u32, String)> = hits
-            .iter()
-            .flat_map(|(_, k)| m[*k].iter().cloned())
-            .collect();
+        let mut taken: Vec<(u32, String)> = hits.iter().flat_map(|(_, k)| m[*k].iter().cloned()).collect();
         taken.reverse();
         taken.sort_by_key(|(p, _)| *p);
         taken

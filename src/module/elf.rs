@@ -6,10 +6,18 @@
 //! Only the pieces asked for are read: the header, the section header table, then the
 //! named section. goblin's lazy parsers do the decoding; no relocation is ever parsed.
 //!
+//! The image is either bytes in memory (a mapped or decompressed file) or an open file
+//! read with `pread` one section at a time, on first use ([`Source::File`]): depmod reads
+//! thousands of modules on several threads, and mapping each file costs more (page
+//! faults, and TLB shootdowns on unmap) than reading the few sections it needs.
+//!
 //! Sections a module reader needs: `.modinfo` (`key=value\0` strings), `__versions`
 //! (64-byte entries: a CRC of the ELF word size, then the NUL-padded symbol name),
 //! `__ksymtab_strings`, `.symtab` + `.strtab`, `.note.gnu.build-id`,
 //! `.gnu.linkonce.this_module` (the `struct module` holding the module's name).
+
+use std::cell::OnceCell;
+use std::os::unix::fs::FileExt;
 
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::section_header::{SectionHeader, SHN_ABS, SHN_UNDEF};
@@ -23,18 +31,49 @@ pub struct ElfError {
 }
 
 fn invalid(what: &'static str) -> ElfError {
-    ElfError {
-        errno: libc::EINVAL,
-        what,
+    ElfError { errno: libc::EINVAL, what }
+}
+
+/// Where the image's bytes are.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// The whole image in memory.
+    Bytes(&'a [u8]),
+    /// An uncompressed file, read on demand.
+    File { file: &'a std::fs::File, len: u64 },
+}
+
+impl<'a> Source<'a> {
+    fn len(&self) -> u64 {
+        match self {
+            Source::Bytes(b) => b.len() as u64,
+            Source::File { len, .. } => *len,
+        }
+    }
+
+    /// `len` bytes at `off`, which the caller has checked lie inside the image.
+    fn read(&self, off: u64, len: usize) -> Option<std::borrow::Cow<'a, [u8]>> {
+        match self {
+            Source::Bytes(b) => {
+                b.get(off as usize..(off as usize).checked_add(len)?).map(std::borrow::Cow::Borrowed)
+            }
+            Source::File { file, .. } => {
+                let mut buf = vec![0u8; len];
+                file.read_exact_at(&mut buf, off).ok()?;
+                Some(std::borrow::Cow::Owned(buf))
+            }
+        }
     }
 }
 
 /// A validated ELF image with its section table read.
 pub struct Elf<'a> {
-    data: &'a [u8],
+    source: Source<'a>,
     ctx: Ctx,
     sections: Vec<SectionHeader>,
-    names: &'a [u8],
+    /// Section contents read so far (file sources only).
+    cache: Vec<OnceCell<Option<Box<[u8]>>>>,
+    names_idx: usize,
     shoff: u64,
     pub machine: u16,
 }
@@ -56,18 +95,24 @@ const EHDR64: usize = 64;
 impl<'a> Elf<'a> {
     /// Validate `data` as kmod's `kmod_elf_new` does and read the section table.
     pub fn parse(data: &'a [u8]) -> Result<Elf<'a>, ElfError> {
+        Elf::from_source(Source::Bytes(data))
+    }
+
+    /// Validate an image from any source and read its section table.
+    pub fn from_source(source: Source<'a>) -> Result<Elf<'a>, ElfError> {
+        let head_len = source.len().min(EHDR64 as u64 + 1) as usize;
+        let head = source.read(0, head_len).ok_or(invalid("unreadable ELF header"))?;
+        let data: &[u8] = &head;
+        let total = source.len();
         if data.len() <= EI_NIDENT || &data[..4] != b"\x7FELF" {
-            return Err(ElfError {
-                errno: libc::ENOEXEC,
-                what: "not an ELF file",
-            });
+            return Err(ElfError { errno: libc::ENOEXEC, what: "not an ELF file" });
         }
         let (container, hdr_size, shdr_size) = match data[4] {
             1 => (Container::Little, EHDR32, 40usize),
             2 => (Container::Big, EHDR64, 64usize),
             _ => return Err(invalid("unknown ELF class")),
         };
-        if data.len() <= hdr_size {
+        if total <= hdr_size as u64 {
             return Err(invalid("file too short for its ELF header"));
         }
         let endian = match data[5] {
@@ -82,30 +127,39 @@ impl<'a> Elf<'a> {
         }
         let count = header.e_shnum as usize;
         let table_end = (shdr_size as u64 * count as u64).checked_add(header.e_shoff);
-        if table_end.is_none_or(|end| end > data.len() as u64) {
+        if table_end.is_none_or(|end| end > total) {
             return Err(invalid("file too short to hold its section headers"));
         }
-        let sections = SectionHeader::parse(data, header.e_shoff as usize, count, ctx)
-            .map_err(|_| invalid("unreadable section headers"))?;
-        let mut elf = Elf {
-            data,
+        // goblin takes table offset 0 to mean "no section headers", so the table is
+        // read with the byte before it and parsed from offset 1.
+        let Some(before) = header.e_shoff.checked_sub(1) else {
+            return Err(invalid("no section header table"));
+        };
+        let table =
+            source.read(before, count * shdr_size + 1).ok_or(invalid("unreadable section headers"))?;
+        let sections =
+            SectionHeader::parse(&table, 1, count, ctx).map_err(|_| invalid("unreadable section headers"))?;
+        let cache = match source {
+            Source::Bytes(_) => Vec::new(),
+            Source::File { .. } => (0..count).map(|_| OnceCell::new()).collect(),
+        };
+        let strndx = header.e_shstrndx as usize;
+        let elf = Elf {
+            source,
             ctx,
             sections,
-            names: &[],
+            cache,
+            names_idx: strndx,
             shoff: header.e_shoff,
             machine: header.e_machine,
         };
-        let strndx = header.e_shstrndx as usize;
         if strndx == SHN_UNDEF as usize || strndx >= count {
             return Err(invalid("no section name table"));
         }
-        let names = elf
-            .section_data(strndx)
-            .ok_or(invalid("section name table out of bounds"))?;
+        let names = elf.section_data(strndx).ok_or(invalid("section name table out of bounds"))?;
         if names.last() != Some(&0) {
             return Err(invalid("section name table does not end with NUL"));
         }
-        elf.names = names;
         Ok(elf)
     }
 
@@ -119,60 +173,72 @@ impl<'a> Elf<'a> {
         !self.ctx.le.is_little()
     }
 
+    /// Whether section `idx` exists and its range lies inside the file.
+    fn section_in_bounds(&self, idx: usize) -> bool {
+        self.sections
+            .get(idx)
+            .and_then(|sh| sh.sh_offset.checked_add(sh.sh_size))
+            .is_some_and(|end| end <= self.source.len())
+    }
+
     /// The bytes of section `idx`, or None when its range lies outside the file.
-    fn section_data(&self, idx: usize) -> Option<&'a [u8]> {
-        let sh = self.sections.get(idx)?;
-        let end = sh.sh_offset.checked_add(sh.sh_size)?;
-        if end > self.data.len() as u64 {
+    fn section_data(&self, idx: usize) -> Option<&[u8]> {
+        if !self.section_in_bounds(idx) {
             return None;
         }
-        self.data.get(sh.sh_offset as usize..end as usize)
+        let sh = &self.sections[idx];
+        match self.source {
+            Source::Bytes(b) => b.get(sh.sh_offset as usize..(sh.sh_offset + sh.sh_size) as usize),
+            Source::File { .. } => self.cache[idx]
+                .get_or_init(|| {
+                    let len = usize::try_from(sh.sh_size).ok()?;
+                    self.source.read(sh.sh_offset, len).map(|c| c.into_owned().into_boxed_slice())
+                })
+                .as_deref(),
+        }
+    }
+
+    fn names(&self) -> &[u8] {
+        self.section_data(self.names_idx).unwrap_or_default()
     }
 
     /// Index of the first section (from 1) called `name` whose range is valid.
     pub fn find_section(&self, name: &str) -> Option<usize> {
+        let names = self.names();
         (1..self.sections.len()).find(|&i| {
-            self.section_data(i).is_some()
-                && cstr_at(self.names, self.sections[i].sh_name) == Some(name.as_bytes())
+            self.section_in_bounds(i) && cstr_at(names, self.sections[i].sh_name) == Some(name.as_bytes())
         })
     }
 
     /// The contents of the section called `name` (None: no such valid section).
-    pub fn section(&self, name: &str) -> Option<&'a [u8]> {
+    pub fn section(&self, name: &str) -> Option<&[u8]> {
         self.find_section(name).and_then(|i| self.section_data(i))
     }
 
     /// Offset of the `sh_flags` field of section `idx` in the image (for `--force` stripping).
     pub fn section_flags_offset(&self, idx: usize) -> Option<(usize, usize)> {
-        let (entry, flags_len) = if self.is_32bit() {
-            (40u64, 4)
-        } else {
-            (64u64, 8)
-        };
+        let (entry, flags_len) = if self.is_32bit() { (40u64, 4) } else { (64u64, 8) };
         if idx >= self.sections.len() {
             return None;
         }
-        usize::try_from(self.shoff + idx as u64 * entry + 8)
-            .ok()
-            .map(|off| (off, flags_len))
+        usize::try_from(self.shoff + idx as u64 * entry + 8).ok().map(|off| (off, flags_len))
     }
 
     /// The NUL-separated strings of a section, as kmod splits them: leading NULs
     /// skipped, runs of NULs separate strings, a last string may lack its NUL.
-    pub fn strings(&self, name: &str) -> Option<Vec<&'a [u8]>> {
+    pub fn strings(&self, name: &str) -> Option<Vec<&[u8]>> {
         Some(split_strings(self.section(name)?))
     }
 
     /// The `.symtab` symbols with names from `.strtab` (both found by name, as kmod does).
-    pub fn symbols(&self) -> Vec<Symbol<'a>> {
-        let (Some(idx), Some(strtab)) = (self.find_section(".symtab"), self.section(".strtab"))
-        else {
+    pub fn symbols(&self) -> Vec<Symbol<'_>> {
+        let (Some(idx), Some(strtab)) = (self.find_section(".symtab"), self.section(".strtab")) else {
             return Vec::new();
         };
-        let sh = &self.sections[idx];
+        let Some(table) = self.section_data(idx) else { return Vec::new() };
         let entsize = if self.is_32bit() { 16 } else { 24 };
-        let count = sh.sh_size as usize / entsize;
-        let Ok(symtab) = Symtab::parse(self.data, sh.sh_offset as usize, count, self.ctx) else {
+        let count = table.len() / entsize;
+        let Ok(symtab) = Symtab::parse(table, 0, count, self.ctx) else {
             return Vec::new();
         };
         symtab
@@ -237,28 +303,39 @@ mod tests {
 
     #[test]
     fn split_like_kmod() {
-        assert_eq!(
-            split_strings(b"\0\0a=1\0\0b=2\0c"),
-            vec![&b"a=1"[..], b"b=2", b"c"]
-        );
+        assert_eq!(split_strings(b"\0\0a=1\0\0b=2\0c"), vec![&b"a=1"[..], b"b=2", b"c"]);
         assert!(split_strings(b"\0\0\0").is_empty());
     }
 
     #[test]
     fn rejects_non_elf_and_short_files() {
-        assert_eq!(
-            Elf::parse(b"hello world, not elf").err().unwrap().errno,
-            libc::ENOEXEC
-        );
-        assert_eq!(
-            Elf::parse(b"\x7FELF\x02\x01\x01").err().unwrap().errno,
-            libc::ENOEXEC
-        );
+        assert_eq!(Elf::parse(b"hello world, not elf").err().unwrap().errno, libc::ENOEXEC);
+        assert_eq!(Elf::parse(b"\x7FELF\x02\x01\x01").err().unwrap().errno, libc::ENOEXEC);
         let mut h = b"\x7FELF\x02\x01\x01".to_vec();
         h.resize(40, 0);
         assert_eq!(Elf::parse(&h).err().unwrap().errno, libc::EINVAL);
         let mut bad_class = b"\x7FELF\x07\x01\x01".to_vec();
         bad_class.resize(100, 0);
         assert_eq!(Elf::parse(&bad_class).err().unwrap().errno, libc::EINVAL);
+    }
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    /// Reading sections on demand from a file gives what the in-memory view gives.
+    #[test]
+    fn file_source_matches_bytes() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ko/6.1.0-56-amd64/hello.ko");
+        let bytes = std::fs::read(path).unwrap();
+        let file = std::fs::File::open(path).unwrap();
+        let mem = Elf::parse(&bytes).unwrap();
+        let lazy = Elf::from_source(Source::File { file: &file, len: bytes.len() as u64 })
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        for name in [".modinfo", "__versions", ".symtab", ".strtab", "__ksymtab_strings"] {
+            assert_eq!(mem.section(name), lazy.section(name), "{name}");
+        }
+        assert_eq!(mem.symbols(), lazy.symbols());
     }
 }

@@ -47,18 +47,29 @@ impl Compression {
     }
 }
 
-/// The bytes of a module image: mapped when raw, decoded into memory when compressed.
+/// The bytes of a module image: mapped when raw, decoded into memory when compressed,
+/// or (for bulk readers such as depmod) a raw file read section by section.
 pub enum Image {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+    File { file: File, len: u64 },
 }
 
-impl std::ops::Deref for Image {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
+impl Image {
+    /// The whole image, when it is in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
         match self {
-            Image::Mapped(m) => m,
-            Image::Owned(v) => v,
+            Image::Mapped(m) => Some(m),
+            Image::Owned(v) => Some(v),
+            Image::File { .. } => None,
+        }
+    }
+
+    /// Where an ELF reader finds the bytes.
+    pub fn source(&self) -> crate::module::elf::Source<'_> {
+        match self {
+            Image::File { file, len } => crate::module::elf::Source::File { file, len: *len },
+            _ => crate::module::elf::Source::Bytes(self.bytes().unwrap_or_default()),
         }
     }
 }
@@ -73,24 +84,32 @@ pub struct ModuleFile {
 const MAGIC_LEN: usize = 6;
 
 impl ModuleFile {
-    /// Open and, if needed, decompress the module file at `path`.
+    /// Open and, if needed, decompress the module file at `path`; a raw file is mapped.
     pub fn open(path: &Path) -> Result<ModuleFile> {
+        ModuleFile::open_with(path, true)
+    }
+
+    /// Like [`ModuleFile::open`], but a raw file is left unmapped and read on demand.
+    pub fn open_unmapped(path: &Path) -> Result<ModuleFile> {
+        ModuleFile::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, map: bool) -> Result<ModuleFile> {
         let mut file = File::open(path).map_err(|e| Error::io(path, &e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
         let mut head = [0u8; MAGIC_LEN];
         let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(path, &e))?;
         if n < MAGIC_LEN {
-            return Err(Error::bad_module(
-                path,
-                libc::EINVAL,
-                "file too short to be a module",
-            ));
+            return Err(Error::bad_module(path, libc::EINVAL, "file too short to be a module"));
         }
         let compression = Compression::detect(&head);
         let image = match compression {
             Compression::None => {
                 if !meta.is_file() {
                     return Err(Error::bad_module(path, libc::EINVAL, "not a regular file"));
+                }
+                if !map {
+                    return Ok(ModuleFile { image: Image::File { file, len: meta.len() }, compression });
                 }
                 // SAFETY: the map is read-only and private to this process; a file
                 // truncated underneath us is the same hazard kmod's mmap has.
@@ -99,14 +118,9 @@ impl ModuleFile {
             }
             _ => {
                 let mut raw = head.to_vec();
-                file.read_to_end(&mut raw)
-                    .map_err(|e| Error::io(path, &e))?;
+                file.read_to_end(&mut raw).map_err(|e| Error::io(path, &e))?;
                 Image::Owned(decompress(compression, &raw).map_err(|what| {
-                    Error::bad_module(
-                        path,
-                        libc::EINVAL,
-                        format!("{}: {what}", compression.name()),
-                    )
+                    Error::bad_module(path, libc::EINVAL, format!("{}: {what}", compression.name()))
                 })?)
             }
         };
@@ -156,15 +170,9 @@ mod tests {
 
     #[test]
     fn magic_detection() {
-        assert_eq!(
-            Compression::detect(&[0x28, 0xB5, 0x2F, 0xFD, 0, 0]),
-            Compression::Zstd
-        );
+        assert_eq!(Compression::detect(&[0x28, 0xB5, 0x2F, 0xFD, 0, 0]), Compression::Zstd);
         assert_eq!(Compression::detect(b"\xFD7zXZ\x00"), Compression::Xz);
-        assert_eq!(
-            Compression::detect(b"\x1F\x8B\x08\0\0\0"),
-            Compression::Gzip
-        );
+        assert_eq!(Compression::detect(b"\x1F\x8B\x08\0\0\0"), Compression::Gzip);
         assert_eq!(Compression::detect(b"\x7FELF\x02\x01"), Compression::None);
         // xz magic needs all six bytes
         assert_eq!(Compression::detect(b"\xFD7zXZ\x01"), Compression::None);
@@ -195,9 +203,7 @@ mod tests {
         let zst = zstd::encode_all(&payload[..], 3).unwrap();
         assert_eq!(decompress(Compression::Zstd, &zst).unwrap(), payload);
         let mut xz = Vec::new();
-        liblzma::read::XzEncoder::new(&payload[..], 6)
-            .read_to_end(&mut xz)
-            .unwrap();
+        liblzma::read::XzEncoder::new(&payload[..], 6).read_to_end(&mut xz).unwrap();
         assert_eq!(decompress(Compression::Xz, &xz).unwrap(), payload);
     }
 }

@@ -43,20 +43,27 @@ pub struct Info {
 impl ModuleImage {
     /// Open (and decompress) the module at `path`.
     pub fn open(path: &Path) -> Result<ModuleImage> {
-        Ok(ModuleImage {
-            file: ModuleFile::open(path)?,
-            path: path.to_path_buf(),
-        })
+        Ok(ModuleImage { file: ModuleFile::open(path)?, path: path.to_path_buf() })
     }
 
-    /// The decompressed bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.file.image
+    /// Open for reading a few sections only (no mapping of raw files); used by depmod.
+    pub fn open_unmapped(path: &Path) -> Result<ModuleImage> {
+        Ok(ModuleImage { file: ModuleFile::open_unmapped(path)?, path: path.to_path_buf() })
+    }
+
+    /// The decompressed bytes, when the whole image is in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.file.image.bytes()
     }
 
     /// Validate and view the image as ELF.
     pub fn elf(&self) -> Result<Elf<'_>> {
-        Elf::parse(self.bytes()).map_err(|e| Error::bad_module(&self.path, e.errno, e.what))
+        Elf::from_source(self.file.image.source()).map_err(|e| Error::bad_module(&self.path, e.errno, e.what))
+    }
+
+    /// The `.modinfo` fields alone (None: no `.modinfo` section).
+    pub fn fields_in(elf: &Elf<'_>) -> Option<Vec<Field>> {
+        elf.strings(".modinfo").map(modinfo::fields_from_strings)
     }
 
     /// The `.modinfo` fields, signature and build-id (`kmod_module_get_info`).
@@ -70,102 +77,27 @@ impl ModuleImage {
             .ok_or_else(|| Error::bad_module(&self.path, libc::ENOENT, "no .modinfo section"))?;
         Ok(Info {
             fields: modinfo::fields_from_strings(strings),
-            signature: signature::parse(self.bytes()),
+            signature: self.bytes().and_then(signature::parse),
             build_id: build_id(&elf),
         })
     }
 
     /// The `__versions` table: the CRCs this module was built against.
     pub fn modversions(&self) -> Result<Vec<SymbolCrc>> {
-        let elf = self.elf()?;
-        let Some(data) = elf.section("__versions") else {
-            return Ok(Vec::new());
-        };
-        if data.len() % 64 != 0 {
-            return Err(Error::bad_module(
-                &self.path,
-                libc::EINVAL,
-                "__versions size is not a multiple of 64",
-            ));
-        }
-        let crc_len = if elf.is_32bit() { 4 } else { 8 };
-        Ok(data
-            .chunks_exact(64)
-            .map(|e| {
-                let name = elf::cstr_at(&e[crc_len..], 0).unwrap_or_default();
-                let name = name.strip_prefix(b".").unwrap_or(name);
-                SymbolCrc {
-                    name: String::from_utf8_lossy(name).into_owned(),
-                    crc: elf.uint(&e[..crc_len]),
-                }
-            })
-            .collect())
+        versions_in(&self.elf()?).map_err(|what| Error::bad_module(&self.path, libc::EINVAL, what))
     }
 
     /// Exported symbols: `__crc_<sym>` symbols with their CRC, else the names in
     /// `__ksymtab_strings` with CRC 0 (libkmod's `kmod_elf_get_symbols`).
     pub fn exports(&self) -> Result<Vec<SymbolCrc>> {
-        let elf = self.elf()?;
-        let mut out = Vec::new();
-        for sym in elf.symbols() {
-            let Some(name) = sym.name.strip_prefix(b"__crc_") else {
-                continue;
-            };
-            let crc = if Elf::is_special_index(sym.shndx) {
-                sym.value
-            } else {
-                elf.read_word(sym.shndx, sym.value, 4).unwrap_or(0)
-            };
-            out.push(SymbolCrc {
-                name: String::from_utf8_lossy(name).into_owned(),
-                crc: crc & 0xFFFF_FFFF,
-            });
-        }
-        if out.is_empty() {
-            if let Some(strings) = elf.strings("__ksymtab_strings") {
-                out = strings
-                    .into_iter()
-                    .map(|s| SymbolCrc {
-                        name: String::from_utf8_lossy(s).into_owned(),
-                        crc: 0,
-                    })
-                    .collect();
-            }
-        }
-        Ok(out)
+        Ok(symbol_summary(&self.elf()?).exports)
     }
 
     /// Symbols this module needs from others: undefined `.symtab` symbols with the CRC
-    /// recorded in `__versions`, plus `__versions` entries no symbol names.
+    /// recorded in `__versions` and whether they are weak, plus `__versions` entries no
+    /// symbol names.
     pub fn undefined_symbols(&self) -> Result<Vec<(SymbolCrc, bool)>> {
-        let elf = self.elf()?;
-        let versions = self.modversions().unwrap_or_default();
-        let mut used = vec![false; versions.len()];
-        let mut out = Vec::new();
-        for sym in elf.symbols() {
-            if sym.shndx != 0 || sym.name.is_empty() {
-                continue;
-            }
-            let name = String::from_utf8_lossy(sym.name.strip_prefix(b".").unwrap_or(sym.name))
-                .into_owned();
-            let crc = match versions.iter().position(|v| v.name == name) {
-                Some(i) => {
-                    used[i] = true;
-                    versions[i].crc
-                }
-                None => 0,
-            };
-            out.push((
-                SymbolCrc { name, crc },
-                sym.bind == goblin::elf::sym::STB_WEAK,
-            ));
-        }
-        for (v, used) in versions.into_iter().zip(used) {
-            if !used {
-                out.push((v, false));
-            }
-        }
-        Ok(out)
+        Ok(symbol_summary(&self.elf()?).needs)
     }
 
     /// The module name stored in `.gnu.linkonce.this_module` (`struct module.name`).
@@ -180,6 +112,89 @@ impl ModuleImage {
     }
 }
 
+/// A module's exports and needs, from one pass over `.symtab`.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolSummary {
+    pub exports: Vec<SymbolCrc>,
+    /// Needed symbols and whether each is weak.
+    pub needs: Vec<(SymbolCrc, bool)>,
+}
+
+/// The `__versions` entries of an ELF image (64 bytes each: CRC of the ELF word size,
+/// then a NUL-padded name; a leading `.` is dropped, as on PPC64).
+pub fn versions_in(elf: &Elf<'_>) -> std::result::Result<Vec<SymbolCrc>, &'static str> {
+    let Some(data) = elf.section("__versions") else { return Ok(Vec::new()) };
+    if data.len() % 64 != 0 {
+        return Err("__versions size is not a multiple of 64");
+    }
+    let crc_len = if elf.is_32bit() { 4 } else { 8 };
+    Ok(data
+        .chunks_exact(64)
+        .map(|e| {
+            let name = elf::cstr_at(&e[crc_len..], 0).unwrap_or_default();
+            let name = name.strip_prefix(b".").unwrap_or(name);
+            SymbolCrc { name: String::from_utf8_lossy(name).into_owned(), crc: elf.uint(&e[..crc_len]) }
+        })
+        .collect())
+}
+
+/// Exports and needs in one walk over the symbol table (what depmod reads).
+pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
+    // __versions entries by name, borrowed from the section: (crc, used).
+    let crc_len = if elf.is_32bit() { 4 } else { 8 };
+    let raw_versions: Vec<(&[u8], u64)> = match elf.section("__versions") {
+        Some(data) if data.len() % 64 == 0 => data
+            .chunks_exact(64)
+            .map(|e| {
+                let name = elf::cstr_at(&e[crc_len..], 0).unwrap_or_default();
+                (name.strip_prefix(b".").unwrap_or(name), elf.uint(&e[..crc_len]))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let by_name: rustc_hash::FxHashMap<&[u8], usize> =
+        raw_versions.iter().enumerate().map(|(i, v)| (v.0, i)).collect();
+    let mut used = vec![false; raw_versions.len()];
+    let mut out = SymbolSummary::default();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    for sym in elf.symbols() {
+        if let Some(name) = sym.name.strip_prefix(b"__crc_") {
+            // The CRC is the symbol's value, or a u32 at that offset of its section;
+            // kmod reports an unreadable one as all ones.
+            let crc = if Elf::is_special_index(sym.shndx) {
+                sym.value
+            } else {
+                elf.read_word(sym.shndx, sym.value, 4).unwrap_or(u64::MAX)
+            };
+            out.exports.push(SymbolCrc { name: text(name), crc });
+            continue;
+        }
+        if sym.shndx != 0 || sym.name.is_empty() {
+            continue;
+        }
+        let name = sym.name.strip_prefix(b".").unwrap_or(sym.name);
+        let crc = match by_name.get(name) {
+            Some(&i) => {
+                used[i] = true;
+                raw_versions[i].1
+            }
+            None => 0,
+        };
+        out.needs.push((SymbolCrc { name: text(name), crc }, sym.bind == goblin::elf::sym::STB_WEAK));
+    }
+    for (v, used) in raw_versions.iter().zip(used) {
+        if !used {
+            out.needs.push((SymbolCrc { name: text(v.0), crc: v.1 }, false));
+        }
+    }
+    if out.exports.is_empty() {
+        if let Some(strings) = elf.strings("__ksymtab_strings") {
+            out.exports = strings.into_iter().map(|s| SymbolCrc { name: text(s), crc: 0 }).collect();
+        }
+    }
+    out
+}
+
 /// The descriptor of the `.note.gnu.build-id` note (type 3, name "GNU").
 fn build_id(elf: &Elf<'_>) -> Option<Vec<u8>> {
     let note = elf.section(".note.gnu.build-id")?;
@@ -189,6 +204,5 @@ fn build_id(elf: &Elf<'_>) -> Option<Vec<u8>> {
         return None;
     }
     let desc_at = 12 + namesz.checked_add(3)? / 4 * 4;
-    note.get(desc_at..desc_at.checked_add(descsz)?)
-        .map(<[u8]>::to_vec)
+    note.get(desc_at..desc_at.checked_add(descsz)?).map(<[u8]>::to_vec)
 }

@@ -17,23 +17,14 @@ impl Field {
     /// Split one `.modinfo` string at its first `=`.
     pub fn parse(s: &[u8]) -> Field {
         match s.iter().position(|&b| b == b'=') {
-            Some(eq) => Field {
-                key: s[..eq].to_vec(),
-                value: s[eq + 1..].to_vec(),
-            },
-            None => Field {
-                key: s.to_vec(),
-                value: Vec::new(),
-            },
+            Some(eq) => Field { key: s[..eq].to_vec(), value: s[eq + 1..].to_vec() },
+            None => Field { key: s.to_vec(), value: Vec::new() },
         }
     }
 
     /// Build a field from text (for pseudo-fields such as `sig_id`).
     pub fn new(key: &str, value: impl Into<Vec<u8>>) -> Field {
-        Field {
-            key: key.as_bytes().to_vec(),
-            value: value.into(),
-        }
+        Field { key: key.as_bytes().to_vec(), value: value.into() }
     }
 
     pub fn key_is(&self, key: &str) -> bool {
@@ -91,11 +82,7 @@ pub fn merge_params(fields: &[Field]) -> Params {
         let pos = match list.iter().position(|p| p.name == name) {
             Some(p) => p,
             None => {
-                list.push(ParamBytes {
-                    name: name.to_vec(),
-                    description: None,
-                    kind: None,
-                });
+                list.push(ParamBytes { name: name.to_vec(), description: None, kind: None });
                 list.len() - 1
             }
         };
@@ -190,11 +177,7 @@ mod tests {
             f("parm", "bad"),
         ];
         let p = merge_params(&fields);
-        let rendered: Vec<_> = p
-            .list
-            .iter()
-            .map(|x| String::from_utf8(x.render(true)).unwrap())
-            .collect();
+        let rendered: Vec<_> = p.list.iter().map(|x| String::from_utf8(x.render(true)).unwrap()).collect();
         assert_eq!(rendered, vec!["c: (charp)", "b:B only", "a:first A (int)"]);
         assert_eq!(p.list[0].render(false), b"c:charp");
         assert_eq!(p.invalid, vec![f("parm", "bad")]);
@@ -203,10 +186,7 @@ mod tests {
     #[test]
     fn builtin_scan_stops_after_module() {
         let data = b"ext4.license=GPL\0ext4.alias=fs-ext4\0fat.license=GPL\0ext4.late=1\0";
-        assert_eq!(
-            builtin_fields(data, "ext4"),
-            vec![f("license", "GPL"), f("alias", "fs-ext4")]
-        );
+        assert_eq!(builtin_fields(data, "ext4"), vec![f("license", "GPL"), f("alias", "fs-ext4")]);
         assert_eq!(builtin_fields(data, "ext"), vec![]);
         assert_eq!(builtin_fields(data, "fat"), vec![f("license", "GPL")]);
     }

@@ -27,9 +27,7 @@ pub const MAGIC: &[u8] = b"~Module signature appended~\n";
 const INFO_LEN: usize = 12;
 
 /// Hash names indexed by `module_signature.hash` (the kernel's `hash_algo_name`).
-const HASH_NAMES: [&str; 9] = [
-    "md4", "md5", "sha1", "rmd160", "sha256", "sha384", "sha512", "sha224", "sm3",
-];
+const HASH_NAMES: [&str; 9] = ["md4", "md5", "sha1", "rmd160", "sha256", "sha384", "sha512", "sha224", "sm3"];
 const ID_TYPES: [&str; 3] = ["PGP", "X509", "PKCS#7"];
 
 /// What `modinfo` shows about a signature.
@@ -48,13 +46,8 @@ pub fn parse(image: &[u8]) -> Option<Signature> {
     let body = image.strip_suffix(MAGIC)?;
     let info_at = body.len().checked_sub(INFO_LEN)?;
     let info = &body[info_at..];
-    let (algo, hash, id_type, signer_len, key_id_len) = (
-        info[0],
-        info[1],
-        info[2],
-        info[3] as usize,
-        info[4] as usize,
-    );
+    let (algo, hash, id_type, signer_len, key_id_len) =
+        (info[0], info[1], info[2], info[3] as usize, info[4] as usize);
     let sig_len = u32::from_be_bytes([info[8], info[9], info[10], info[11]]) as usize;
     if algo >= 2 || hash as usize >= HASH_NAMES.len() || id_type as usize >= ID_TYPES.len() {
         return None;
@@ -101,11 +94,7 @@ fn parse_pkcs7(der_bytes: &[u8]) -> Option<Signature> {
 /// The raw value bytes of the first commonName attribute of an X.509 name.
 fn common_name(name: &x509_cert::name::Name) -> Option<Vec<u8>> {
     const CN: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.3");
-    name.0
-        .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .find(|atv| atv.oid == CN)
-        .map(|atv| atv.value.value().to_vec())
+    name.0.iter().flat_map(|rdn| rdn.0.iter()).find(|atv| atv.oid == CN).map(|atv| atv.value.value().to_vec())
 }
 
 /// OpenSSL's short name for a digest OID (what kmod prints as `sig_hashalgo`).

@@ -19,9 +19,7 @@ pub fn applet_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("rkmod-applets-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for name in [
-            "modinfo", "modprobe", "insmod", "rmmod", "lsmod", "depmod", "kmod",
-        ] {
+        for name in ["modinfo", "modprobe", "insmod", "rmmod", "lsmod", "depmod", "kmod"] {
             let link = dir.join(name);
             let _ = std::fs::remove_file(&link);
             std::os::unix::fs::symlink(rkmod_bin(), &link).unwrap();
@@ -43,19 +41,14 @@ pub fn kmod_tool(name: &str) -> Command {
         .iter()
         .map(|d| Path::new(d).join(name))
         .find(|p| p.exists())
-        .unwrap_or_else(|| {
-            panic!("kmod's {name} is not installed: run tests/run-all, which installs kmod")
-        });
+        .unwrap_or_else(|| panic!("kmod's {name} is not installed: run tests/run-all, which installs kmod"));
     let mut cmd = Command::new(path);
     scrub(&mut cmd);
     cmd
 }
 
 fn scrub(cmd: &mut Command) {
-    cmd.env_remove("MODPROBE_OPTIONS")
-        .env("LANG", "C")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null());
+    cmd.env_remove("MODPROBE_OPTIONS").env("LANG", "C").env("LC_ALL", "C").stdin(Stdio::null());
 }
 
 /// Run and capture.
@@ -73,11 +66,7 @@ pub struct Outcome {
 
 impl From<Output> for Outcome {
     fn from(o: Output) -> Outcome {
-        Outcome {
-            status: o.status.code(),
-            stdout: o.stdout,
-            stderr: o.stderr,
-        }
+        Outcome { status: o.status.code(), stdout: o.stdout, stderr: o.stderr }
     }
 }
 
@@ -87,19 +76,12 @@ pub fn describe_diff(ours: &Outcome, theirs: &Outcome) -> String {
     if ours.status != theirs.status {
         s += &format!("status: rkmod {:?} kmod {:?}\n", ours.status, theirs.status);
     }
-    for (what, a, b) in [
-        ("stdout", &ours.stdout, &theirs.stdout),
-        ("stderr", &ours.stderr, &theirs.stderr),
-    ] {
+    for (what, a, b) in [("stdout", &ours.stdout, &theirs.stdout), ("stderr", &ours.stderr, &theirs.stderr)] {
         if a != b {
             let a = String::from_utf8_lossy(a);
             let b = String::from_utf8_lossy(b);
             let (al, bl): (Vec<_>, Vec<_>) = (a.lines().collect(), b.lines().collect());
-            let i = al
-                .iter()
-                .zip(&bl)
-                .position(|(x, y)| x != y)
-                .unwrap_or(al.len().min(bl.len()));
+            let i = al.iter().zip(&bl).position(|(x, y)| x != y).unwrap_or(al.len().min(bl.len()));
             s += &format!(
                 "{what} differs at line {}:\n  rkmod: {:?}\n  kmod:  {:?}\n  ({} vs {} lines)\n",
                 i + 1,
@@ -155,14 +137,9 @@ pub fn cache_dir() -> PathBuf {
 /// depmod. Panics with the command to run when it is missing: these tests never skip.
 pub fn tree(tag: &str) -> Tree {
     let root = cache_dir().join("kernels").join(tag);
-    let version = std::fs::read_to_string(root.join("VERSION")).unwrap_or_else(|_| {
-        panic!("kernel tree {tag} missing: run tests/scripts/fetch-kernels {tag}")
-    });
-    let tree = Tree {
-        tag: tag.to_string(),
-        root,
-        version: version.trim().to_string(),
-    };
+    let version = std::fs::read_to_string(root.join("VERSION"))
+        .unwrap_or_else(|_| panic!("kernel tree {tag} missing: run tests/scripts/fetch-kernels {tag}"));
+    let tree = Tree { tag: tag.to_string(), root, version: version.trim().to_string() };
     assert!(
         tree.module_dir().join("modules.dep.bin").exists(),
         "tree {tag} has no indexes: run tests/scripts/index-kernels"

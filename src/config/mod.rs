@@ -1,0 +1,594 @@
+//! modprobe's configuration: modprobe.d files, `modules.softdep`, the kernel command line.
+//!
+//! [`Config::load`] reads what kmod's `kmod_new()` reads, in kmod's order, and keeps
+//! every entry with the file and line it came from:
+//!
+//! 1. the files ([`paths`]): `*.conf` (and, as kmod 30 does, `*.alias`) from
+//!    `/etc/modprobe.d`, `/run/modprobe.d`, `/usr/local/lib/modprobe.d`,
+//!    `/usr/lib/modprobe.d` and `/lib/modprobe.d` under a root, or the `-C` paths instead;
+//!    plus `modules.softdep` (and `modules.weakdep`) of the module directory. All of them
+//!    in one list sorted by file name, the first directory winning a duplicate name;
+//! 2. each file parsed line by line ([`parse`]): `alias`, `options`, `install`,
+//!    `remove`, `blacklist`, `softdep`, `weakdep`; bad lines become [`Warning`]s and the
+//!    rest of the file still applies;
+//! 3. the kernel command line last ([`cmdline`]): `mod.param=value` options and
+//!    `modprobe.blacklist=`.
+//!
+//! Nothing here prints. Problems come back as [`Warning`] values, which carry both the
+//! rkmod wording ([`Warning::message`]) and the exact lines kmod 30 writes to stderr for
+//! the same problem ([`kmod30_stderr`]), so the `modprobe` applet can be byte-identical
+//! and `rkmod probe` can say more.
+//!
+//! The query helpers apply kmod's matching rules: config aliases are fnmatch patterns
+//! and all matches count, `install`/`remove`/`softdep`/`weakdep` are fnmatch patterns and
+//! the first match wins, `options` and `blacklist` compare names exactly.
+
+pub mod cmdline;
+pub mod parse;
+pub mod paths;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::fnmatch::fnmatch;
+
+/// Where an entry came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// A configuration file and the line the entry ends on (a line continued with `\`
+    /// counts as its last physical line, as kmod counts).
+    File { file: PathBuf, line: u32 },
+    /// The kernel command line (`/proc/cmdline`).
+    CommandLine,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File { file, line } => write!(f, "{}:{}", file.display(), line),
+            Source::CommandLine => f.write_str("kernel command line"),
+        }
+    }
+}
+
+/// `alias PATTERN MODNAME`: both normalised with [`crate::name::underscores`]; the
+/// pattern is matched with fnmatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub pattern: String,
+    pub modname: String,
+    pub source: Source,
+}
+
+/// `options MODNAME OPTIONS`, or `MODNAME.param=value` from the kernel command line.
+///
+/// `options` is stored as kmod stores it: everything after the one blank that ends the
+/// module name (so `options m  a=1` keeps a leading space), tabs turned into spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModOptions {
+    pub modname: String,
+    pub options: String,
+    pub source: Source,
+}
+
+/// `install PATTERN COMMAND` or `remove PATTERN COMMAND`. The command is stored as kmod
+/// stores it: everything after the one blank that ends the name, tabs kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub modname: String,
+    pub command: String,
+    pub source: Source,
+}
+
+/// `blacklist MODNAME`, or one name of `modprobe.blacklist=` on the kernel command line
+/// (kmod does not normalise those: `modprobe.blacklist=a-b` never matches `a_b`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blacklist {
+    pub modname: String,
+    pub source: Source,
+}
+
+/// `softdep PATTERN [pre: MOD...] [post: MOD...]`. The dependency names keep their
+/// spelling (they are looked up like command-line names later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Softdep {
+    pub modname: String,
+    pub pre: Vec<String>,
+    pub post: Vec<String>,
+    pub source: Source,
+    /// What kmod 30's `modprobe -c` prints after the name (see [`Softdep::kmod_text`]).
+    kmod_text: String,
+}
+
+/// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weakdep {
+    pub modname: String,
+    pub deps: Vec<String>,
+    pub source: Source,
+}
+
+impl Softdep {
+    /// A softdep whose `pre:` list was written before its `post:` list.
+    pub fn new(modname: String, pre: Vec<String>, post: Vec<String>, source: Source) -> Softdep {
+        let mut deps: Vec<(bool, &str)> = pre.iter().map(|d| (false, d.as_str())).collect();
+        deps.extend(post.iter().map(|d| (true, d.as_str())));
+        let kmod_text = kmod_softdep_text(&deps);
+        Softdep { modname, pre, post, source, kmod_text }
+    }
+
+    /// Build from the dependencies in the order they were written (`true` = post).
+    pub(crate) fn from_ordered(modname: String, deps: &[(bool, &str)], source: Source) -> Softdep {
+        let pick = |post: bool| deps.iter().filter(|(p, _)| *p == post).map(|(_, d)| d.to_string()).collect();
+        Softdep { pre: pick(false), post: pick(true), kmod_text: kmod_softdep_text(deps), modname, source }
+    }
+
+    /// The text kmod 30's `modprobe -c` prints after `softdep NAME `. kmod keeps all the
+    /// dependency names of a line in one buffer, in the order written, and prints the
+    /// span from the first to the last `pre:` name, then `post:` and the span from the
+    /// first to the last `post:` name, with no space between the two: `pre: a bpost: c`.
+    /// When the lists are interleaved (`pre: a post: b pre: c`) the spans overlap and
+    /// kmod prints `pre: a b cpost: b`. Only the display is affected: [`Softdep::pre`]
+    /// and [`Softdep::post`] are right.
+    pub fn kmod_text(&self) -> &str {
+        &self.kmod_text
+    }
+
+    /// The same without kmod's bugs: `pre: a c post: b` (empty lists left out).
+    pub fn fixed_text(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.pre.is_empty() {
+            parts.push(format!("pre: {}", self.pre.join(" ")));
+        }
+        if !self.post.is_empty() {
+            parts.push(format!("post: {}", self.post.join(" ")));
+        }
+        parts.join(" ")
+    }
+}
+
+/// kmod's display of a softdep: see [`Softdep::kmod_text`].
+fn kmod_softdep_text(deps: &[(bool, &str)]) -> String {
+    let span = |post: bool| -> Option<String> {
+        let first = deps.iter().position(|(p, _)| *p == post)?;
+        let last = deps.iter().rposition(|(p, _)| *p == post)?;
+        let names: Vec<&str> = deps[first..=last].iter().map(|(_, d)| *d).collect();
+        Some(names.join(" "))
+    };
+    let mut s = String::new();
+    if let Some(pre) = span(false) {
+        s.push_str("pre: ");
+        s.push_str(&pre);
+    }
+    if let Some(post) = span(true) {
+        s.push_str("post: ");
+        s.push_str(&post);
+    }
+    s
+}
+
+/// A problem found while reading the configuration. The run goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// The file concerned (the configuration file, or the directory entry).
+    pub file: Option<PathBuf>,
+    /// The (last physical) line of the file, when there is one.
+    pub line: Option<u32>,
+    /// rkmod's wording; for the problems kmod reports it is kmod's own text.
+    pub message: String,
+}
+
+/// What a [`Warning`] is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarningKind {
+    /// A line kmod cannot use: unknown command, missing arguments, a name with an
+    /// unmatched bracket, or `weakdep` where it is not supported.
+    /// `<file> line <n>: ignoring bad line starting with '<command>'`.
+    BadLine { command: String },
+    /// `include` or `config`: `<file>: command <c> is deprecated and not parsed anymore`.
+    DeprecatedCommand { command: String },
+    /// A `*.conf` (or `*.alias`) entry of a configuration directory is a directory:
+    /// `Directories inside directories are not supported: <path>`.
+    NestedDirectory,
+    /// A configuration file could not be opened or read (kmod says nothing).
+    Unreadable { errno: i32 },
+    /// A `-C` path does not exist (kmod says nothing).
+    MissingPath,
+    /// A modules.conf (modutils 2.4) directive modprobe.d lacks (`path[...]=`, `keep`,
+    /// `pre-install`, `post-install`, `pre-remove`, `post-remove`, `above`, `below`).
+    /// One warning per directive per file; `lines` lists every line it is on, with the
+    /// command word as written (kmod reports each of them as a bad line).
+    LegacyDirective { directive: String, lines: Vec<(u32, String)> },
+    /// A kernel command line option whose module name has an unmatched bracket:
+    /// `Ignoring bad option on kernel command line while parsing module name: '<m>'`.
+    CmdlineBadModname { modname: String },
+    /// `/proc/cmdline` could not be read (kmod says nothing).
+    CmdlineUnreadable { errno: i32 },
+}
+
+/// The log prefixes kmod 30 (Debian 12) writes before its config errors: they come from
+/// libkmod's default logger, active while the configuration is read, whatever `-q`.
+const KMOD30_BAD_LINE: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:712 kmod_config_parse: ";
+const KMOD30_DEPRECATED: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:708 kmod_config_parse: ";
+const KMOD30_NESTED_DIR: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:772 conf_files_filter_out: ";
+const KMOD30_CMDLINE: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:489 kcmdline_parse_result: ";
+
+impl Warning {
+    /// The lines (without newline) kmod 30 writes to stderr for this problem, in its
+    /// order; empty for the problems kmod is silent about.
+    pub fn kmod30_stderr(&self) -> Vec<String> {
+        self.kmod30_entries().into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// Whether kmod 30 reports this problem at all.
+    pub fn kmod_reports(&self) -> bool {
+        !matches!(
+            self.kind,
+            WarningKind::Unreadable { .. } | WarningKind::MissingPath | WarningKind::CmdlineUnreadable { .. }
+        )
+    }
+
+    /// `(line, text)` for each stderr line kmod 30 writes.
+    fn kmod30_entries(&self) -> Vec<(u32, String)> {
+        let file = self.file.as_deref().map(|f| f.display().to_string()).unwrap_or_default();
+        let line = self.line.unwrap_or(0);
+        let bad = |command: &str, n: u32| {
+            format!("{KMOD30_BAD_LINE}{file} line {n}: ignoring bad line starting with '{command}'")
+        };
+        match &self.kind {
+            WarningKind::BadLine { command } => vec![(line, bad(command, line))],
+            WarningKind::DeprecatedCommand { command } => {
+                let text = format!("{file}: command {command} is deprecated and not parsed anymore");
+                vec![(line, format!("{KMOD30_DEPRECATED}{text}"))]
+            }
+            WarningKind::NestedDirectory => {
+                vec![(line, format!("{KMOD30_NESTED_DIR}{}", self.message))]
+            }
+            WarningKind::LegacyDirective { lines, .. } => {
+                lines.iter().map(|(n, command)| (*n, bad(command, *n))).collect()
+            }
+            WarningKind::CmdlineBadModname { .. } => {
+                vec![(0, format!("{KMOD30_CMDLINE}{}", self.message))]
+            }
+            WarningKind::Unreadable { .. }
+            | WarningKind::MissingPath
+            | WarningKind::CmdlineUnreadable { .. } => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Everything kmod 30 writes to stderr for `warnings`, in kmod's order: within one file
+/// kmod reports in line order, which a [`WarningKind::LegacyDirective`] (one warning for
+/// several lines) would otherwise upset.
+pub fn kmod30_stderr(warnings: &[Warning]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < warnings.len() {
+        let w = &warnings[i];
+        if !is_parse_warning(w) {
+            out.extend(w.kmod30_stderr());
+            i += 1;
+            continue;
+        }
+        // A run of parse warnings for one file.
+        let mut j = i;
+        let mut entries = Vec::new();
+        while j < warnings.len() && is_parse_warning(&warnings[j]) && warnings[j].file == w.file {
+            entries.extend(warnings[j].kmod30_entries());
+            j += 1;
+        }
+        entries.sort_by_key(|(line, _)| *line);
+        out.extend(entries.into_iter().map(|(_, text)| text));
+        i = j;
+    }
+    out
+}
+
+fn is_parse_warning(w: &Warning) -> bool {
+    matches!(
+        w.kind,
+        WarningKind::BadLine { .. }
+            | WarningKind::DeprecatedCommand { .. }
+            | WarningKind::LegacyDirective { .. }
+    )
+}
+
+/// Where [`Config::load`] takes the kernel command line from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KernelCmdline {
+    /// `ROOT/proc/cmdline` (kmod reads at most its first 4095 bytes).
+    #[default]
+    Read,
+    /// This text, as if it were the contents of `/proc/cmdline`.
+    Text(String),
+    /// None at all.
+    Ignore,
+}
+
+/// How [`Config::load`] behaves where kmod versions differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Also read `*.alias` files in configuration directories (kmod up to 32; Debian
+    /// 12's kmod 30 does).
+    pub read_alias_files: bool,
+    /// Accept `weakdep` lines and read `modules.weakdep` (kmod 33). When false,
+    /// `weakdep` is a bad line, as in kmod 30.
+    pub weakdep: bool,
+    /// Where the kernel command line comes from.
+    pub kernel_cmdline: KernelCmdline,
+}
+
+impl LoadOptions {
+    /// Debian 12's kmod 30: `*.alias` files read, `weakdep` rejected.
+    pub fn kmod30() -> LoadOptions {
+        LoadOptions { read_alias_files: true, weakdep: false, kernel_cmdline: KernelCmdline::Read }
+    }
+
+    /// Current kmod (33 and later): only `*.conf`, `weakdep` and `modules.weakdep`.
+    pub fn modern() -> LoadOptions {
+        LoadOptions { read_alias_files: false, weakdep: true, kernel_cmdline: KernelCmdline::Read }
+    }
+}
+
+impl Default for LoadOptions {
+    /// [`LoadOptions::kmod30`]: rkmod is a drop-in for the kmod of its platform.
+    fn default() -> LoadOptions {
+        LoadOptions::kmod30()
+    }
+}
+
+/// How [`Config::show_config_with`] prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowStyle {
+    /// Byte-identical to kmod 30's `modprobe -c`, softdep display bugs included.
+    Kmod30,
+    /// The same order, with `softdep` lines printed right: `pre: a post: b`.
+    Fixed,
+}
+
+/// The line `modprobe -c` prints between the configuration and the index dump.
+pub const SHOW_CONFIG_END: &str = "\n# End of configuration files. Dumping indexes now:\n";
+
+/// The whole modprobe configuration, in kmod's order (files sorted by name, lines in
+/// file order, the kernel command line last).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    pub aliases: Vec<Alias>,
+    pub options: Vec<ModOptions>,
+    pub installs: Vec<Command>,
+    pub removes: Vec<Command>,
+    pub blacklist: Vec<Blacklist>,
+    pub softdeps: Vec<Softdep>,
+    pub weakdeps: Vec<Weakdep>,
+    /// The files that were read, in the order they were read (missing ones left out).
+    pub files: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Read the configuration as kmod does.
+    ///
+    /// `root` prefixes the default directories and `/proc/cmdline` (`/` in production,
+    /// a scratch directory in tests). `module_dir` is the module directory
+    /// (`/lib/modules/VERSION`, already rooted) whose `modules.softdep` is read as a
+    /// configuration file. `explicit` are the `-C` paths (files or directories): when
+    /// not empty they replace the default directories.
+    pub fn load(
+        root: &Path,
+        module_dir: Option<&Path>,
+        explicit: &[PathBuf],
+        opts: LoadOptions,
+    ) -> (Config, Vec<Warning>) {
+        let mut warnings = Vec::new();
+        let mut config = Config::default();
+        let files = paths::config_files(root, module_dir, explicit, &opts, &mut warnings);
+        for file in files {
+            match std::fs::read(&file) {
+                Ok(data) => {
+                    parse::parse_into(&mut config, &file, &data, opts.weakdep, &mut warnings);
+                    config.files.push(file);
+                }
+                Err(err) => {
+                    // kmod skips such a file without a word (only a debug message). A
+                    // missing file is normal (modules.softdep is always tried).
+                    if err.kind() != io::ErrorKind::NotFound {
+                        let errno = err.raw_os_error().unwrap_or(libc::EIO);
+                        warnings.push(Warning {
+                            kind: WarningKind::Unreadable { errno },
+                            message: format!("could not read '{}': {}", file.display(), err),
+                            file: Some(file),
+                            line: None,
+                        });
+                    }
+                }
+            }
+        }
+        let text = match opts.kernel_cmdline {
+            KernelCmdline::Read => match cmdline::read(root) {
+                Ok(text) => Some(text),
+                Err(err) => {
+                    let errno = err.raw_os_error().unwrap_or(libc::EIO);
+                    let path = root.join("proc/cmdline");
+                    warnings.push(Warning {
+                        kind: WarningKind::CmdlineUnreadable { errno },
+                        message: format!("could not read '{}': {}", path.display(), err),
+                        file: Some(path),
+                        line: None,
+                    });
+                    None
+                }
+            },
+            KernelCmdline::Text(text) => Some(text),
+            KernelCmdline::Ignore => None,
+        };
+        if let Some(text) = text {
+            config.add_kernel_cmdline(&text, &mut warnings);
+        }
+        (config, warnings)
+    }
+
+    /// Parse the contents of one configuration file and append its entries (as if it
+    /// were the next file read). `accept_weakdep` as in [`LoadOptions::weakdep`].
+    pub fn parse_file(&mut self, file: &Path, data: &[u8], accept_weakdep: bool) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        parse::parse_into(self, file, data, accept_weakdep, &mut warnings);
+        warnings
+    }
+
+    /// Append the entries of a kernel command line (the contents of `/proc/cmdline`).
+    pub fn add_kernel_cmdline(&mut self, text: &str, warnings: &mut Vec<Warning>) {
+        let (items, mut w) = cmdline::parse(text);
+        warnings.append(&mut w);
+        for item in items {
+            match item {
+                cmdline::CmdlineItem::Options { modname, options } => {
+                    self.options.push(ModOptions { modname, options, source: Source::CommandLine })
+                }
+                cmdline::CmdlineItem::Blacklist(modname) => {
+                    self.blacklist.push(Blacklist { modname, source: Source::CommandLine })
+                }
+            }
+        }
+    }
+
+    /// Every config alias whose pattern matches `name` (fnmatch), in config order. kmod
+    /// uses them all (lookup step 1) and does not follow an alias to another alias.
+    /// `name` should already be normalised ([`crate::name::alias_normalize`]).
+    pub fn aliases_matching(&self, name: &str) -> Vec<&Alias> {
+        self.aliases.iter().filter(|a| fnmatch(a.pattern.as_bytes(), name.as_bytes())).collect()
+    }
+
+    /// The options for module `modname`, reached through `alias` if it was (the name
+    /// the module was looked up by, normalised): every `options` entry naming either, in
+    /// config order (the kernel command line last), joined with one space, as kmod
+    /// builds them. Options given on modprobe's command line come after these.
+    pub fn options_for(&self, modname: &str, alias: Option<&str>) -> String {
+        let mut out = String::new();
+        for o in self.options_entries_for(modname, alias) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&o.options);
+        }
+        out
+    }
+
+    /// The `options` entries [`Config::options_for`] joins.
+    pub fn options_entries_for(&self, modname: &str, alias: Option<&str>) -> Vec<&ModOptions> {
+        self.options.iter().filter(|o| o.modname == modname || alias == Some(o.modname.as_str())).collect()
+    }
+
+    /// The install command for `name`: the first `install` whose pattern matches.
+    pub fn install_for(&self, name: &str) -> Option<&Command> {
+        first_match(&self.installs, name, |c| &c.modname)
+    }
+
+    /// The remove command for `name`: the first `remove` whose pattern matches.
+    pub fn remove_for(&self, name: &str) -> Option<&Command> {
+        first_match(&self.removes, name, |c| &c.modname)
+    }
+
+    /// Every `install` matching `name`, in config order (the first is the one used; the
+    /// others are shadowed).
+    pub fn installs_matching(&self, name: &str) -> Vec<&Command> {
+        all_matches(&self.installs, name, |c| &c.modname)
+    }
+
+    /// Every `remove` matching `name`, in config order.
+    pub fn removes_matching(&self, name: &str) -> Vec<&Command> {
+        all_matches(&self.removes, name, |c| &c.modname)
+    }
+
+    /// Lookup step 4: an `install` or `remove` whose name equals `name` exactly (not as
+    /// a pattern) makes the name resolvable. kmod looks at installs first.
+    pub fn command_exact(&self, name: &str) -> Option<&Command> {
+        self.installs.iter().chain(self.removes.iter()).find(|c| c.modname == name)
+    }
+
+    /// Whether `name` (a normalised module name) is blacklisted: exact comparison.
+    pub fn is_blacklisted(&self, name: &str) -> bool {
+        self.blacklist_entry(name).is_some()
+    }
+
+    /// The first `blacklist` entry naming `name`.
+    pub fn blacklist_entry(&self, name: &str) -> Option<&Blacklist> {
+        self.blacklist.iter().find(|b| b.modname == name)
+    }
+
+    /// The softdep kmod applies to `name`: the first whose pattern matches (later ones
+    /// are ignored, kmod issue #33).
+    pub fn softdep_for(&self, name: &str) -> Option<&Softdep> {
+        first_match(&self.softdeps, name, |s| &s.modname)
+    }
+
+    /// Every softdep matching `name`, in config order (only the first is used).
+    pub fn softdeps_matching(&self, name: &str) -> Vec<&Softdep> {
+        all_matches(&self.softdeps, name, |s| &s.modname)
+    }
+
+    /// The weakdep for `name`: the first whose pattern matches.
+    pub fn weakdep_for(&self, name: &str) -> Option<&Weakdep> {
+        first_match(&self.weakdeps, name, |w| &w.modname)
+    }
+
+    /// The configuration part of kmod 30's `modprobe -c`, byte for byte: every
+    /// blacklist, then install, remove, alias, options, softdep and weakdep lines. The
+    /// caller prints [`SHOW_CONFIG_END`] and the index dump after it.
+    pub fn show_config(&self, out: &mut dyn io::Write) -> io::Result<()> {
+        self.show_config_with(out, ShowStyle::Kmod30)
+    }
+
+    /// [`Config::show_config`] in the given style.
+    pub fn show_config_with(&self, out: &mut dyn io::Write, style: ShowStyle) -> io::Result<()> {
+        for b in &self.blacklist {
+            writeln!(out, "blacklist {}", b.modname)?;
+        }
+        for c in &self.installs {
+            writeln!(out, "install {} {}", c.modname, c.command)?;
+        }
+        for c in &self.removes {
+            writeln!(out, "remove {} {}", c.modname, c.command)?;
+        }
+        for a in &self.aliases {
+            writeln!(out, "alias {} {}", a.pattern, a.modname)?;
+        }
+        for o in &self.options {
+            writeln!(out, "options {} {}", o.modname, o.options)?;
+        }
+        for s in &self.softdeps {
+            match style {
+                ShowStyle::Kmod30 => writeln!(out, "softdep {} {}", s.modname, s.kmod_text)?,
+                ShowStyle::Fixed => {
+                    let text = s.fixed_text();
+                    if text.is_empty() {
+                        writeln!(out, "softdep {}", s.modname)?
+                    } else {
+                        writeln!(out, "softdep {} {}", s.modname, text)?
+                    }
+                }
+            }
+        }
+        for w in &self.weakdeps {
+            writeln!(out, "weakdep {} {}", w.modname, w.deps.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+fn first_match<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
+    items.iter().find(|i| fnmatch(key(i).as_bytes(), name.as_bytes()))
+}
+
+fn all_matches<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Vec<&'a T> {
+    items.iter().filter(|i| fnmatch(key(i).as_bytes(), name.as_bytes())).collect()
+}
+
+#[cfg(test)]
+mod tests;

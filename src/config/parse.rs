@@ -1,0 +1,661 @@
+//! The modprobe.d grammar: kmod's line lexer and every directive.
+//!
+//! Lexing (kmod's `freadline_wrapped`), on bytes:
+//! - a backslash before a newline joins the next line to this one, leading blanks and
+//!   all (`a=1 \⏎  b=2` is `a=1   b=2`); the entry's line number is the last physical
+//!   line of the joined line, as kmod counts;
+//! - a backslash before any other byte is dropped and the byte kept (`\\` is `\`,
+//!   `\#` is `#`, `\ ` is a space that still separates tokens); a backslash as the very
+//!   last byte of the file becomes the byte 0xFF, as in kmod (shown as U+FFFD here);
+//! - a logical line ends at its first NUL byte;
+//! - an empty line, or one whose first byte is `#`, is skipped (`  # x` is not a
+//!   comment but a bad line starting with `#`); a comment continued with `\` swallows
+//!   the next line;
+//! - tokens are separated by spaces and tabs; a line of blanks only is skipped.
+//!
+//! Directives (case-sensitive; names go through [`underscores`], and a name with an
+//! unmatched bracket makes the line bad):
+//! - `alias PATTERN MODNAME` (more tokens are ignored);
+//! - `options MODNAME OPTIONS`, `install MODNAME COMMAND`, `remove MODNAME COMMAND`:
+//!   the text is everything after the one blank that ends the name, and must not be
+//!   empty (`options m ` is bad, `options m  ` is an empty option string); options
+//!   get their tabs turned into spaces, commands keep them;
+//! - `blacklist MODNAME` (more tokens ignored);
+//! - `softdep MODNAME TEXT`: TEXT as for options, then `pre:` and `post:` switch lists;
+//!   tokens before the first of them are ignored; `softdep m x` is a softdep with no
+//!   dependencies; dependency names are not normalised;
+//! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT is a name;
+//! - `include`, `config`: `<file>: command <c> is deprecated and not parsed anymore`;
+//! - anything else: `<file> line <n>: ignoring bad line starting with '<cmd>'`, except
+//!   that modules.conf directives get one [`WarningKind::LegacyDirective`] per
+//!   directive per file naming the modern replacement.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{Alias, Blacklist, Command, Config, ModOptions, Softdep, Source, Warning, WarningKind, Weakdep};
+use crate::name::underscores;
+
+/// One line as kmod's lexer delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogicalLine {
+    /// The last physical line (1-based) the logical line covers.
+    pub line: u32,
+    /// Continuations joined, escapes resolved, cut at the first NUL.
+    pub text: Vec<u8>,
+}
+
+/// Split a configuration file into logical lines (see the module documentation). Empty
+/// lines are returned too; comments are not recognised here.
+pub fn logical_lines(data: &[u8]) -> Vec<LogicalLine> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut lineno = 0u32;
+    let mut pending = false;
+    let mut i = 0;
+    let emit = |out: &mut Vec<LogicalLine>, cur: &mut Vec<u8>, line: u32| {
+        let mut text = std::mem::take(cur);
+        if let Some(nul) = text.iter().position(|&b| b == 0) {
+            text.truncate(nul);
+        }
+        out.push(LogicalLine { line, text });
+    };
+    while i < data.len() {
+        match data[i] {
+            b'\\' => {
+                match data.get(i + 1) {
+                    Some(b'\n') => lineno = lineno.saturating_add(1),
+                    Some(&c) => cur.push(c),
+                    // kmod stores the EOF it read after the backslash as a 0xFF byte.
+                    None => cur.push(0xff),
+                }
+                pending = true;
+                i += 2;
+            }
+            b'\n' => {
+                lineno = lineno.saturating_add(1);
+                emit(&mut out, &mut cur, lineno);
+                pending = false;
+                i += 1;
+            }
+            b => {
+                cur.push(b);
+                pending = true;
+                i += 1;
+            }
+        }
+    }
+    if pending {
+        lineno = lineno.saturating_add(1);
+        emit(&mut out, &mut cur, lineno);
+    }
+    out
+}
+
+/// strtok_r over one line: `next` splits on spaces and tabs, `rest` takes what is left.
+struct Tokens<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(s: &'a str) -> Tokens<'a> {
+        Tokens { s, pos: 0 }
+    }
+
+    fn is_blank(b: u8) -> bool {
+        b == b' ' || b == b'\t'
+    }
+
+    /// The next token; the blank that ends it is consumed.
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.s.as_bytes();
+        while self.pos < b.len() && Self::is_blank(b[self.pos]) {
+            self.pos += 1;
+        }
+        if self.pos >= b.len() {
+            return None;
+        }
+        let start = self.pos;
+        while self.pos < b.len() && !Self::is_blank(b[self.pos]) {
+            self.pos += 1;
+        }
+        let tok = &self.s[start..self.pos];
+        if self.pos < b.len() {
+            self.pos += 1;
+        }
+        Some(tok)
+    }
+
+    /// Everything after the last token and its one blank; `None` when that is empty.
+    fn rest(&mut self) -> Option<&'a str> {
+        if self.pos >= self.s.len() {
+            return None;
+        }
+        let r = &self.s[self.pos..];
+        self.pos = self.s.len();
+        Some(r)
+    }
+}
+
+/// The modules.conf directives modprobe.d does not have, and what to write instead.
+fn legacy_directive(cmd: &str) -> Option<(&'static str, &'static str)> {
+    Some(match cmd {
+        "pre-install" => (
+            "pre-install",
+            "to load modules before it use 'softdep MODULE pre: MODULE...', to run a command use 'install MODULE COMMAND'",
+        ),
+        "post-install" => (
+            "post-install",
+            "to load modules after it use 'softdep MODULE post: MODULE...', to run a command use 'install MODULE COMMAND'",
+        ),
+        "pre-remove" => (
+            "pre-remove",
+            "use 'remove MODULE COMMAND' (softdep modules are removed with it)",
+        ),
+        "post-remove" => (
+            "post-remove",
+            "use 'remove MODULE COMMAND' (softdep modules are removed with it)",
+        ),
+        "above" => (
+            "above",
+            "'above MODULE MODULE...' loads the list after MODULE: use 'softdep MODULE post: MODULE...'",
+        ),
+        "below" => (
+            "below",
+            "'below MODULE MODULE...' loads the list before MODULE: use 'softdep MODULE pre: MODULE...'",
+        ),
+        "keep" => (
+            "keep",
+            "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
+        ),
+        _ if cmd == "path" || cmd.starts_with("path[") || cmd.starts_with("path=") => (
+            "path[...]=",
+            "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
+        ),
+        _ => return None,
+    })
+}
+
+/// Parse the contents of configuration file `file` into `config`, appending problems to
+/// `warnings`. `accept_weakdep`: kmod 33 and later; kmod 30 calls `weakdep` a bad line.
+pub fn parse_into(
+    config: &mut Config,
+    file: &Path,
+    data: &[u8],
+    accept_weakdep: bool,
+    warnings: &mut Vec<Warning>,
+) {
+    // directive -> index of its warning in `warnings`, with the hint.
+    let mut legacy: HashMap<&'static str, (usize, &'static str)> = HashMap::new();
+    for ll in logical_lines(data) {
+        let text = String::from_utf8_lossy(&ll.text);
+        if text.is_empty() || text.starts_with('#') {
+            continue;
+        }
+        let source = || Source::File { file: file.to_path_buf(), line: ll.line };
+        let mut tok = Tokens::new(&text);
+        let Some(cmd) = tok.next() else {
+            continue;
+        };
+        let ok = match cmd {
+            "alias" => {
+                let pattern = tok.next().and_then(underscores);
+                let modname = tok.next().and_then(underscores);
+                match (pattern, modname) {
+                    (Some(pattern), Some(modname)) => {
+                        config.aliases.push(Alias { pattern, modname, source: source() });
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "options" => {
+                let modname = tok.next().and_then(underscores);
+                match (modname, tok.rest()) {
+                    (Some(modname), Some(rest)) => {
+                        config.options.push(ModOptions {
+                            modname,
+                            options: rest.replace('\t', " "),
+                            source: source(),
+                        });
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "install" | "remove" => {
+                let modname = tok.next().and_then(underscores);
+                match (modname, tok.rest()) {
+                    (Some(modname), Some(rest)) => {
+                        let c = Command { modname, command: rest.to_string(), source: source() };
+                        if cmd == "install" {
+                            config.installs.push(c);
+                        } else {
+                            config.removes.push(c);
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "blacklist" => match tok.next().and_then(underscores) {
+                Some(modname) => {
+                    config.blacklist.push(Blacklist { modname, source: source() });
+                    true
+                }
+                None => false,
+            },
+            "softdep" => {
+                let modname = tok.next().and_then(underscores);
+                match (modname, tok.rest()) {
+                    (Some(modname), Some(rest)) => {
+                        let deps = softdep_deps(rest);
+                        config.softdeps.push(Softdep::from_ordered(modname, &deps, source()));
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "weakdep" if accept_weakdep => {
+                let modname = tok.next().and_then(underscores);
+                match (modname, tok.rest()) {
+                    (Some(modname), Some(rest)) => {
+                        let mut t = Tokens::new(rest);
+                        let deps = std::iter::from_fn(|| t.next()).map(str::to_string).collect();
+                        config.weakdeps.push(Weakdep { modname, deps, source: source() });
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            "include" | "config" => {
+                warnings.push(Warning {
+                    kind: WarningKind::DeprecatedCommand { command: cmd.to_string() },
+                    file: Some(file.to_path_buf()),
+                    line: Some(ll.line),
+                    message: format!(
+                        "{}: command {} is deprecated and not parsed anymore",
+                        file.display(),
+                        cmd
+                    ),
+                });
+                true
+            }
+            _ => match legacy_directive(cmd) {
+                Some((directive, hint)) => {
+                    let entry = (ll.line, cmd.to_string());
+                    match legacy.get(directive) {
+                        Some(&(idx, _)) => {
+                            if let WarningKind::LegacyDirective { lines, .. } = &mut warnings[idx].kind {
+                                lines.push(entry);
+                            }
+                        }
+                        None => {
+                            legacy.insert(directive, (warnings.len(), hint));
+                            warnings.push(Warning {
+                                kind: WarningKind::LegacyDirective {
+                                    directive: directive.to_string(),
+                                    lines: vec![entry],
+                                },
+                                file: Some(file.to_path_buf()),
+                                line: Some(ll.line),
+                                message: String::new(),
+                            });
+                        }
+                    }
+                    true
+                }
+                None => false,
+            },
+        };
+        if !ok {
+            warnings.push(Warning {
+                kind: WarningKind::BadLine { command: cmd.to_string() },
+                file: Some(file.to_path_buf()),
+                line: Some(ll.line),
+                message: format!(
+                    "{} line {}: ignoring bad line starting with '{}'",
+                    file.display(),
+                    ll.line,
+                    cmd
+                ),
+            });
+        }
+    }
+    // The legacy warnings' text, now that every line is known.
+    for (directive, (idx, hint)) in legacy {
+        let w = &mut warnings[idx];
+        if let WarningKind::LegacyDirective { lines, .. } = &w.kind {
+            let first = lines[0].0;
+            let all: Vec<String> = lines.iter().map(|(n, _)| n.to_string()).collect();
+            let where_ =
+                if lines.len() == 1 { String::new() } else { format!(" (lines {})", all.join(", ")) };
+            w.message = format!(
+                "{} line {}: '{}' is a modules.conf directive that modprobe.d does not have; ignored{}: {}",
+                file.display(),
+                first,
+                directive,
+                where_,
+                hint
+            );
+        }
+    }
+}
+
+/// The dependency names of a softdep line in the order written (`true` = post).
+fn softdep_deps(rest: &str) -> Vec<(bool, &str)> {
+    let mut deps = Vec::new();
+    let mut mode: Option<bool> = None;
+    let mut t = Tokens::new(rest);
+    while let Some(tok) = t.next() {
+        match tok {
+            "pre:" => mode = Some(false),
+            "post:" => mode = Some(true),
+            _ => {
+                if let Some(post) = mode {
+                    deps.push((post, tok));
+                }
+            }
+        }
+    }
+    deps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn lines(data: &[u8]) -> Vec<(u32, String)> {
+        logical_lines(data)
+            .into_iter()
+            .map(|l| (l.line, String::from_utf8_lossy(&l.text).into_owned()))
+            .collect()
+    }
+
+    fn parse(text: &str) -> (Config, Vec<Warning>) {
+        let mut c = Config::default();
+        let w = c.parse_file(Path::new("t.conf"), text.as_bytes(), false);
+        (c, w)
+    }
+
+    fn parse_weak(text: &str) -> (Config, Vec<Warning>) {
+        let mut c = Config::default();
+        let w = c.parse_file(Path::new("t.conf"), text.as_bytes(), true);
+        (c, w)
+    }
+
+    fn messages(w: &[Warning]) -> Vec<String> {
+        w.iter().map(|w| w.message.clone()).collect()
+    }
+
+    fn show(c: &Config) -> String {
+        let mut out = Vec::new();
+        c.show_config(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn lexer_continuation_keeps_leading_blanks() {
+        assert_eq!(
+            lines(b"options a x=1 \\\n  y=2\nalias b c\n"),
+            vec![(2, "options a x=1   y=2".into()), (3, "alias b c".into())]
+        );
+        // The joined line has no separator at all.
+        assert_eq!(lines(b"a\\\nb\n"), vec![(2, "ab".into())]);
+        // Several continuations; the line number is the last physical line.
+        assert_eq!(lines(b"x\nfoo \\\n\\\n"), vec![(1, "x".into()), (4, "foo ".into())]);
+        assert_eq!(lines(b"foo \\\n"), vec![(2, "foo ".into())]);
+    }
+
+    #[test]
+    fn lexer_escapes() {
+        assert_eq!(lines(b"a\\\\ b\\\\\n"), vec![(1, "a\\ b\\".into())]);
+        assert_eq!(lines(b"\\#x \\ y\n"), vec![(1, "#x  y".into())]);
+        // A backslash before CR keeps the CR; the newline then ends the line.
+        assert_eq!(lines(b"a\\\r\nb\n"), vec![(1, "a\r".into()), (2, "b".into())]);
+        // A backslash at the very end of the file: kmod stores a 0xFF byte.
+        assert_eq!(logical_lines(b"ab\\")[0].text, b"ab\xff");
+    }
+
+    #[test]
+    fn lexer_nul_and_last_line() {
+        assert_eq!(
+            lines(b"alias a b\0xyz\n\0alias c d\nlast"),
+            vec![(1, "alias a b".into()), (2, "".into()), (3, "last".into())]
+        );
+        assert_eq!(lines(b""), vec![]);
+        assert_eq!(lines(b"\n\n"), vec![(1, "".into()), (2, "".into())]);
+    }
+
+    #[test]
+    fn comments_only_at_column_zero() {
+        let (c, w) = parse("#alias a b\n  # not a comment\n\n   \n\t\nalias c d\n");
+        assert_eq!(messages(&w), vec!["t.conf line 2: ignoring bad line starting with '#'"]);
+        assert_eq!(c.aliases.len(), 1);
+        assert_eq!(c.aliases[0].source, Source::File { file: "t.conf".into(), line: 6 });
+        // A comment continued with a backslash swallows the next line.
+        let (c, w) = parse("#x \\\nalias a b\nalias c d\n");
+        assert!(w.is_empty());
+        assert_eq!(c.aliases.len(), 1);
+        assert_eq!(c.aliases[0].pattern, "c");
+    }
+
+    #[test]
+    fn alias_directive() {
+        let (c, w) = parse(
+            "alias a-b c-d\nalias\tx[-]-y\tz\textra\nalias a\nalias\nalias a[ b\nalias x y[\nalias e\\ f g\n",
+        );
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf line 3: ignoring bad line starting with 'alias'",
+                "t.conf line 4: ignoring bad line starting with 'alias'",
+                "t.conf line 5: ignoring bad line starting with 'alias'",
+                "t.conf line 6: ignoring bad line starting with 'alias'",
+            ]
+        );
+        let got: Vec<(&str, &str)> =
+            c.aliases.iter().map(|a| (a.pattern.as_str(), a.modname.as_str())).collect();
+        assert_eq!(got, vec![("a_b", "c_d"), ("x[-]_y", "z"), ("e", "f")]);
+    }
+
+    #[test]
+    fn options_text_rules() {
+        let (c, w) = parse(
+            "options m \noptions m  \noptions m\t\noptions m \tx\noptions m  a=1\tb=2\noptions\noptions m\noptions m[ a=1\noptions d \"a b\" c=\\\"x\\\"\n",
+        );
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf line 1: ignoring bad line starting with 'options'",
+                "t.conf line 3: ignoring bad line starting with 'options'",
+                "t.conf line 6: ignoring bad line starting with 'options'",
+                "t.conf line 7: ignoring bad line starting with 'options'",
+                "t.conf line 8: ignoring bad line starting with 'options'",
+            ]
+        );
+        let got: Vec<&str> = c.options.iter().map(|o| o.options.as_str()).collect();
+        assert_eq!(got, vec![" ", " x", " a=1 b=2", "\"a b\" c=\"x\""]);
+    }
+
+    #[test]
+    fn install_remove_keep_tabs() {
+        let (c, w) = parse("install m\tcmd\targ\nremove m\t\tcmd\ninstall m \ninstall m  \ninstall\nremove m\ninstall a-b x\n");
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf line 3: ignoring bad line starting with 'install'",
+                "t.conf line 5: ignoring bad line starting with 'install'",
+                "t.conf line 6: ignoring bad line starting with 'remove'",
+            ]
+        );
+        assert_eq!(show(&c), "install m cmd\targ\ninstall m  \ninstall a_b x\nremove m \tcmd\n");
+    }
+
+    #[test]
+    fn blacklist_directive() {
+        let (c, w) = parse("blacklist a-b extra\nblacklist\nblacklist c[\nblacklist []\n");
+        assert_eq!(w.len(), 2);
+        let got: Vec<&str> = c.blacklist.iter().map(|b| b.modname.as_str()).collect();
+        assert_eq!(got, vec!["a_b", "[]"]);
+    }
+
+    #[test]
+    fn softdep_directive() {
+        let (c, w) = parse(
+            "softdep m\nsoftdep m \nsoftdep n  \nsoftdep o x\nsoftdep s-1 x pre: a-b b post: c-d\nsoftdep s2 pre: a post: b pre: c\nsoftdep s3 pre:a post:b\nsoftdep s4 post: x pre:\nsoftdep s5[ pre: a\n",
+        );
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf line 1: ignoring bad line starting with 'softdep'",
+                "t.conf line 2: ignoring bad line starting with 'softdep'",
+                "t.conf line 9: ignoring bad line starting with 'softdep'",
+            ]
+        );
+        let s = &c.softdeps;
+        assert_eq!(s.len(), 6);
+        assert!(s[0].pre.is_empty() && s[0].post.is_empty());
+        assert_eq!(s[2].modname, "s_1");
+        assert_eq!(s[2].pre, vec!["a-b", "b"]);
+        assert_eq!(s[2].post, vec!["c-d"]);
+        assert_eq!(s[3].pre, vec!["a", "c"]);
+        assert_eq!(s[3].post, vec!["b"]);
+        assert_eq!(s[3].kmod_text(), "pre: a b cpost: b");
+        assert_eq!(s[3].fixed_text(), "pre: a c post: b");
+        assert!(s[4].pre.is_empty() && s[4].post.is_empty());
+        assert_eq!(
+            show(&c),
+            "softdep n \nsoftdep o \nsoftdep s_1 pre: a-b bpost: c-d\nsoftdep s2 pre: a b cpost: b\nsoftdep s3 \nsoftdep s4 post: x\n"
+        );
+    }
+
+    #[test]
+    fn weakdep_flag() {
+        let text = "weakdep m a b-c\nweakdep m\nweakdep\n";
+        let (c, w) = parse(text);
+        assert_eq!(w.len(), 3);
+        assert!(w.iter().all(|w| w.message.ends_with("starting with 'weakdep'")));
+        assert!(c.weakdeps.is_empty());
+        let (c, w) = parse_weak(text);
+        assert_eq!(w.len(), 2);
+        assert_eq!(c.weakdeps.len(), 1);
+        assert_eq!(c.weakdeps[0].deps, vec!["a", "b-c"]);
+        assert_eq!(show(&c), "weakdep m a b-c\n");
+    }
+
+    #[test]
+    fn deprecated_and_unknown() {
+        let (_, w) = parse("include /etc/foo\nconfig x\ninclude\nfoo bar\nALIAS a b\nalias-x y\n");
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf: command include is deprecated and not parsed anymore",
+                "t.conf: command config is deprecated and not parsed anymore",
+                "t.conf: command include is deprecated and not parsed anymore",
+                "t.conf line 4: ignoring bad line starting with 'foo'",
+                "t.conf line 5: ignoring bad line starting with 'ALIAS'",
+                "t.conf line 6: ignoring bad line starting with 'alias-x'",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_line_number_after_continuation() {
+        let (_, w) = parse("options c a=1 \\\n b\nfoo \\\nbar\nalias h \\\n\n");
+        assert_eq!(
+            messages(&w),
+            vec![
+                "t.conf line 4: ignoring bad line starting with 'foo'",
+                "t.conf line 6: ignoring bad line starting with 'alias'",
+            ]
+        );
+    }
+
+    #[test]
+    fn legacy_modules_conf() {
+        let text = "\
+keep
+path[toplevel]=/lib/modules/2.4
+path[boot]=/lib/modules/boot
+alias eth0 e1000
+options e1000 speed=100
+pre-install e1000 /sbin/foo
+post-install e1000 /sbin/bar
+pre-install e100 /sbin/baz
+above a b c
+below a d
+bogus x
+";
+        let (c, w) = parse(text);
+        assert_eq!(c.aliases.len(), 1);
+        assert_eq!(c.options.len(), 1);
+        let kinds: Vec<(String, Vec<u32>)> = w
+            .iter()
+            .filter_map(|w| match &w.kind {
+                WarningKind::LegacyDirective { directive, lines } => {
+                    Some((directive.clone(), lines.iter().map(|l| l.0).collect()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("keep".to_string(), vec![1]),
+                ("path[...]=".to_string(), vec![2, 3]),
+                ("pre-install".to_string(), vec![6, 8]),
+                ("post-install".to_string(), vec![7]),
+                ("above".to_string(), vec![9]),
+                ("below".to_string(), vec![10]),
+            ]
+        );
+        assert_eq!(
+            w[2].message,
+            "t.conf line 6: 'pre-install' is a modules.conf directive that modprobe.d does not have; \
+             ignored (lines 6, 8): to load modules before it use 'softdep MODULE pre: MODULE...', \
+             to run a command use 'install MODULE COMMAND'"
+        );
+        assert!(w[4].message.contains("softdep MODULE post:"));
+        assert!(w[5].message.contains("softdep MODULE pre:"));
+        assert!(w[1].message.contains("depmod.d"));
+        assert!(w[0].message.contains("search"));
+        assert_eq!(w[6].message, "t.conf line 11: ignoring bad line starting with 'bogus'");
+        // What kmod 30 prints for the same file: one bad line each, in line order.
+        assert_eq!(
+            super::super::kmod30_stderr(&w),
+            [
+                (1, "keep"),
+                (2, "path[toplevel]=/lib/modules/2.4"),
+                (3, "path[boot]=/lib/modules/boot"),
+                (6, "pre-install"),
+                (7, "post-install"),
+                (8, "pre-install"),
+                (9, "above"),
+                (10, "below"),
+                (11, "bogus"),
+            ]
+            .iter()
+            .map(|(n, c)| format!(
+                "libkmod: ERROR ../libkmod/libkmod-config.c:712 kmod_config_parse: t.conf line {n}: ignoring bad line starting with '{c}'"
+            ))
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn every_entry_knows_its_line() {
+        let (c, _) =
+            parse("alias a b\n\noptions m x\ninstall m y\nremove m z\nblacklist q\nsoftdep m pre: r\n");
+        let f = PathBuf::from("t.conf");
+        let at = |line| Source::File { file: f.clone(), line };
+        assert_eq!(c.aliases[0].source, at(1));
+        assert_eq!(c.options[0].source, at(3));
+        assert_eq!(c.installs[0].source, at(4));
+        assert_eq!(c.removes[0].source, at(5));
+        assert_eq!(c.blacklist[0].source, at(6));
+        assert_eq!(c.softdeps[0].source, at(7));
+    }
+}
