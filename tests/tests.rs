@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod depmod_safety;
 mod depmod_trees;
 mod golden;
 mod oracle_depmod;
