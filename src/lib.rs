@@ -9,6 +9,7 @@
 //! - [`fnmatch`]: fnmatch(3) with flags 0, the matcher behind every alias wildcard.
 //! - [`name`]: module-name and alias normalisation (`-` → `_`).
 //! - [`lookup`]: resolving a name, alias or path to modules in a module directory.
+//! - [`resolve`]: modprobe's resolution as data: what it would insert, run or skip.
 //! - [`error`]: the library's error type, which keeps errno and context.
 
 pub mod config;
@@ -20,5 +21,6 @@ pub mod kernel;
 pub mod lookup;
 pub mod module;
 pub mod name;
+pub mod resolve;
 
 pub use error::{Error, Result};

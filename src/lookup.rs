@@ -177,6 +177,40 @@ impl ModuleDir {
         Ok(Found { name: modname.to_string(), path, builtin })
     }
 
+    /// Every module name `modules.alias.bin` gives for `key` (already normalised), by
+    /// priority, as kmod's wildcard search returns them.
+    pub fn alias_matches(&self, key: &str) -> Result<Vec<String>> {
+        self.wild(&self.alias, "modules.alias.bin", key)
+    }
+
+    /// Every module name `modules.symbols.bin` gives for `key` (`symbol:NAME`).
+    pub fn symbol_matches(&self, key: &str) -> Result<Vec<String>> {
+        self.wild(&self.symbols, "modules.symbols.bin", key)
+    }
+
+    /// Every module name `modules.builtin.alias.bin` gives for `key`.
+    pub fn builtin_alias_matches(&self, key: &str) -> Result<Vec<String>> {
+        self.wild(&self.builtin_alias, "modules.builtin.alias.bin", key)
+    }
+
+    /// Every `(key, value)` of `modules.alias.bin` in kmod's dump order, or None when
+    /// the index does not exist (`modprobe -c`).
+    pub fn dump_aliases(&self) -> Result<Option<Vec<(String, String)>>> {
+        self.dump(&self.alias, "modules.alias.bin")
+    }
+
+    /// Every `(key, value)` of `modules.symbols.bin`, or None when it does not exist.
+    pub fn dump_symbols(&self) -> Result<Option<Vec<(String, String)>>> {
+        self.dump(&self.symbols, "modules.symbols.bin")
+    }
+
+    fn dump(&self, cell: &OnceCell<Option<Index>>, file: &str) -> Result<Option<Vec<(String, String)>>> {
+        let Some(idx) = self.index(cell, file)? else {
+            return Ok(None);
+        };
+        idx.dump().map(Some).map_err(|e| Error::BadIndex { path: self.dir.join(file), what: e.to_string() })
+    }
+
     /// Fields of a builtin module from `modules.builtin.modinfo`; None when that file
     /// does not exist (an old kernel), which kmod treats as "nothing more to show".
     pub fn builtin_modinfo(&self, modname: &str) -> Result<Option<Vec<crate::module::Field>>> {

@@ -7,6 +7,7 @@ pub mod info;
 pub mod info_json;
 pub mod log;
 pub mod modinfo;
+pub mod modprobe;
 pub mod native;
 pub mod output;
 pub mod stdio;
@@ -35,7 +36,8 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
     match prog.as_str() {
         "modinfo" => modinfo::main(&argv0, &prog, rest),
         "depmod" => depmod::main(&argv0, &prog, rest),
-        "insmod" | "rmmod" | "lsmod" | "modprobe" | "kmod" => {
+        "modprobe" => modprobe::main(&argv0, &prog, rest, stdio),
+        "insmod" | "rmmod" | "lsmod" | "kmod" => {
             Log::new(&prog).error("this applet is not implemented yet in rkmod");
             1
         }

@@ -1,0 +1,581 @@
+//! The `modprobe` applet: kmod 30's options, help, messages and exit codes, for every
+//! mode that loads nothing.
+//!
+//! `MODPROBE_OPTIONS` is split (spaces, quotes) and put in front of the arguments, then
+//! the command line is parsed as glibc's getopt_long does with kmod's option table.
+//! The modes, in kmod's precedence: `-c` (configuration, then the alias and symbol
+//! indexes), `--dump-modversions`/`--show-modversions`, `--show-exports`, `-r`, `-a`,
+//! and the default (one name, the rest its parameters). Resolution is
+//! [`rkmod::resolve`]; `-D` prints the plan, `-R` the names, `-n -v` what would be
+//! done. Inserting, removing and running install commands for real come with the
+//! loading work: until then a run that would do any of that says so and exits 1,
+//! while runs kmod finishes without a system call (already loaded, builtin,
+//! blacklisted) succeed as in kmod.
+
+use std::path::{Path, PathBuf};
+
+use rkmod::config::{self, Config, LoadOptions, SHOW_CONFIG_END};
+use rkmod::lookup::ModuleDir;
+use rkmod::module::{symbol_summary, versions_in, ModuleImage, SymbolCrc};
+use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver, Sysfs};
+
+use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::log::{Level, Log};
+use super::output;
+use super::stdio::Stdio;
+
+const SHORT: &str = "arw:RibfDcnC:d:S:sqvVh";
+
+const REMOVE_HOLDERS: char = '\u{105}';
+const FIRST_TIME: char = '\u{103}';
+const FORCE_MODVERSION: char = '\u{102}';
+const FORCE_VERMAGIC: char = '\u{101}';
+const SHOW_MODVERSIONS: char = '\u{104}';
+const SHOW_EXPORTS: char = '\u{106}';
+
+/// kmod 30's long options, in its table order (glibc lists ambiguous abbreviations in
+/// this order).
+const KMOD30_LONG: &[LongOpt] = &[
+    LongOpt::new("all", HasArg::No, 'a'),
+    LongOpt::new("remove", HasArg::No, 'r'),
+    LongOpt::new("remove-dependencies", HasArg::No, REMOVE_HOLDERS),
+    LongOpt::new("remove-holders", HasArg::No, REMOVE_HOLDERS),
+    LongOpt::new("wait", HasArg::Required, 'w'),
+    LongOpt::new("resolve-alias", HasArg::No, 'R'),
+    LongOpt::new("first-time", HasArg::No, FIRST_TIME),
+    LongOpt::new("ignore-install", HasArg::No, 'i'),
+    LongOpt::new("ignore-remove", HasArg::No, 'i'),
+    LongOpt::new("use-blacklist", HasArg::No, 'b'),
+    LongOpt::new("force", HasArg::No, 'f'),
+    LongOpt::new("force-modversion", HasArg::No, FORCE_MODVERSION),
+    LongOpt::new("force-vermagic", HasArg::No, FORCE_VERMAGIC),
+    LongOpt::new("show-depends", HasArg::No, 'D'),
+    LongOpt::new("showconfig", HasArg::No, 'c'),
+    LongOpt::new("show-config", HasArg::No, 'c'),
+    LongOpt::new("show-modversions", HasArg::No, SHOW_MODVERSIONS),
+    LongOpt::new("dump-modversions", HasArg::No, SHOW_MODVERSIONS),
+    LongOpt::new("show-exports", HasArg::No, SHOW_EXPORTS),
+    LongOpt::new("dry-run", HasArg::No, 'n'),
+    LongOpt::new("show", HasArg::No, 'n'),
+    LongOpt::new("config", HasArg::Required, 'C'),
+    LongOpt::new("dirname", HasArg::Required, 'd'),
+    LongOpt::new("set-version", HasArg::Required, 'S'),
+    LongOpt::new("syslog", HasArg::No, 's'),
+    LongOpt::new("quiet", HasArg::No, 'q'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+];
+
+/// kmod 30's table plus the newer `--show-alias` (kmod 34's name for `-R`), accepted
+/// silently. Errors are reported against kmod 30's table, so messages stay identical.
+fn long_options() -> Vec<LongOpt> {
+    let mut v = KMOD30_LONG.to_vec();
+    v.push(LongOpt::new("show-alias", HasArg::No, 'R'));
+    v
+}
+
+fn help(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} [options] [-i] [-b] modulename\n\
+         \t{prog} [options] -a [-i] [-b] modulename [modulename...]\n\
+         \t{prog} [options] -r [-i] modulename\n\
+         \t{prog} [options] -r -a [-i] modulename [modulename...]\n\
+         \t{prog} [options] -c\n\
+         \t{prog} [options] --dump-modversions filename\n\
+         Management Options:\n\
+         \t-a, --all                   Consider every non-argument to\n\
+         \t                            be a module name to be inserted\n\
+         \t                            or removed (-r)\n\
+         \t-r, --remove                Remove modules instead of inserting\n\
+         \t    --remove-dependencies   Deprecated: use --remove-holders\n\
+         \t    --remove-holders        Also remove module holders (use together with -r)\n\
+         \t-w, --wait <MSEC>           When removing a module, wait up to MSEC for\n\
+         \t                            module's refcount to become 0 so it can be\n\
+         \t                            removed (use together with -r)\n\
+         \t    --first-time            Fail if module already inserted or removed\n\
+         \t-i, --ignore-install        Ignore install commands\n\
+         \t-i, --ignore-remove         Ignore remove commands\n\
+         \t-b, --use-blacklist         Apply blacklist to resolved alias.\n\
+         \t-f, --force                 Force module insertion or removal.\n\
+         \t                            implies --force-modversions and\n\
+         \t                            --force-vermagic\n\
+         \t    --force-modversion      Ignore module's version\n\
+         \t    --force-vermagic        Ignore module's version magic\n\
+         \n\
+         Query Options:\n\
+         \t-R, --resolve-alias         Only lookup and print alias and exit\n\
+         \t-D, --show-depends          Only print module dependencies and exit\n\
+         \t-c, --showconfig            Print out known configuration and exit\n\
+         \t-c, --show-config           Same as --showconfig\n\
+         \t    --show-modversions      Dump module symbol version and exit\n\
+         \t    --dump-modversions      Same as --show-modversions\n\
+         \t    --show-exports          Only print module exported symbol versions and exit\n\
+         \n\
+         General Options:\n\
+         \t-n, --dry-run               Do not execute operations, just print out\n\
+         \t-n, --show                  Same as --dry-run\n\
+         \t-C, --config=FILE           Use FILE instead of default search paths\n\
+         \t-d, --dirname=DIR           Use DIR as filesystem root for /lib/modules\n\
+         \t-S, --set-version=VERSION   Use VERSION instead of `uname -r`\n\
+         \t-s, --syslog                print to syslog, not stderr\n\
+         \t-q, --quiet                 disable messages\n\
+         \t-v, --verbose               enables more messages\n\
+         \t-V, --version               show version\n\
+         \t-h, --help                  show this help\n"
+    )
+}
+
+/// kmod's `prepend_options_from_env`: split `MODPROBE_OPTIONS` on spaces. A quote
+/// opens a span in which spaces do not split; a token that starts with the quote ends
+/// at the closing one (what follows starts a new token, even a space, which then makes
+/// an empty argument), while quotes inside a token are removed. An unclosed quote is
+/// kept as is.
+pub fn split_env_options(env: &str) -> Vec<String> {
+    let mut buf: Vec<u8> = env.as_bytes().to_vec();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<usize> = None;
+    let mut s = 0;
+    while s < buf.len() {
+        match quote {
+            None => {
+                if buf[s] == b' ' {
+                    out.push(buf[start..s].to_vec());
+                    start = s + 1;
+                } else if buf[s] == b'"' || buf[s] == b'\'' {
+                    quote = Some(s);
+                }
+            }
+            Some(q) => {
+                if buf[s] == buf[q] {
+                    if q == start {
+                        out.push(buf[start + 1..s].to_vec());
+                        start = s + 1;
+                    } else {
+                        buf.remove(s);
+                        buf.remove(q);
+                        s -= 2;
+                    }
+                    quote = None;
+                }
+            }
+        }
+        s += 1;
+    }
+    if start < s.min(buf.len()) {
+        out.push(buf[start..].to_vec());
+    }
+    out.into_iter().map(|b| String::from_utf8_lossy(&b).into_owned()).collect()
+}
+
+/// Everything the command line sets.
+#[derive(Debug, Default)]
+struct Opts {
+    use_all: bool,
+    remove: bool,
+    lookup_only: bool,
+    show_config: bool,
+    show_modversions: bool,
+    show_exports: bool,
+    dry_run: bool,
+    do_show: bool,
+    probe: ProbeOptions,
+    config_paths: Vec<PathBuf>,
+    root: Option<String>,
+    kversion: Option<String>,
+    syslog: bool,
+    verbose: i32,
+}
+
+/// Apply options in order (as kmod's getopt loop does); `Some(code)` ends the run.
+fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> {
+    for p in parsed {
+        let Parsed::Opt(c, arg) = p else { continue };
+        let arg = arg.clone().unwrap_or_default();
+        match *c {
+            'a' => o.use_all = true,
+            'r' => o.remove = true,
+            'w' if !valid_strtoul(&arg) => {
+                log.error(&format!("unexpected wait value '{arg}'."));
+                return Some(1);
+            }
+            'R' => o.lookup_only = true,
+            'i' => o.probe.ignore_commands = true,
+            'b' => o.probe.use_blacklist = true,
+            'D' => {
+                o.probe.ignore_loaded = true;
+                o.dry_run = true;
+                o.do_show = true;
+            }
+            'c' => o.show_config = true,
+            'n' => o.dry_run = true,
+            'C' => o.config_paths.push(PathBuf::from(arg)),
+            'd' => o.root = Some(arg),
+            'S' => o.kversion = Some(arg),
+            's' => o.syslog = true,
+            'q' => o.verbose = 0,
+            'v' => o.verbose += 1,
+            'V' => {
+                output::print(&super::version_text());
+                return Some(0);
+            }
+            'h' => {
+                output::print(&help(prog));
+                return Some(0);
+            }
+            FIRST_TIME => o.probe.first_time = true,
+            SHOW_MODVERSIONS => o.show_modversions = true,
+            SHOW_EXPORTS => o.show_exports = true,
+            // -f, --force-*, --remove-holders: only for loading and removing.
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether strtoul(s, &end, 0) consumes all of a non-empty `s`.
+fn valid_strtoul(s: &str) -> bool {
+    if s.is_empty() {
+        return false;
+    }
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let (digits, radix) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        if h.is_empty() || !h.chars().next().is_some_and(|c| c.is_ascii_hexdigit()) {
+            // "0x" alone parses as "0" followed by "x": not fully consumed.
+            return false;
+        }
+        (h, 16)
+    } else if t.starts_with('0') {
+        (t, 8)
+    } else {
+        (t, 10)
+    };
+    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+}
+
+/// Run the applet. `argv0` is printed raw in getopt errors; `prog` is its basename.
+pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
+    let mut log = Log::new(prog);
+    let mut all_args = match std::env::var("MODPROBE_OPTIONS") {
+        Ok(env) => split_env_options(&env),
+        Err(_) => Vec::new(),
+    };
+    all_args.extend(args.iter().cloned());
+    let mut o = Opts { verbose: Level::Warning as i32, ..Opts::default() };
+    let parsed = match getopt_long(&all_args, SHORT, &long_options()) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(code) = apply(&e.parsed, &mut o, prog, &log) {
+                return code;
+            }
+            let message = match getopt_long(&all_args, SHORT, KMOD30_LONG) {
+                Err(k) => k.message,
+                Ok(_) => e.message,
+            };
+            log.plain(&format!("{argv0}: {message}"));
+            return 1;
+        }
+    };
+    if let Some(code) = apply(&parsed, &mut o, prog, &log) {
+        return code;
+    }
+    let names: Vec<String> = parsed
+        .into_iter()
+        .filter_map(|p| match p {
+            Parsed::Positional(s) => Some(s),
+            Parsed::Opt(..) => None,
+        })
+        .collect();
+    log.syslog = o.syslog || stdio.stderr_missing;
+    if !o.show_config && names.is_empty() {
+        log.error("missing parameters. See -h.");
+        return 1;
+    }
+    let kversion = match &o.kversion {
+        Some(v) => v.clone(),
+        None => match rkmod::kernel::kernel_release() {
+            Ok(v) => v,
+            Err(e) => {
+                log.error(&format!("uname() failed: {e}"));
+                return 1;
+            }
+        },
+    };
+    let dirname = resolve::module_dirname(o.root.as_deref(), &kversion);
+    let (config, warnings) =
+        Config::load(Path::new("/"), Some(&dirname), &o.config_paths, LoadOptions::kmod30());
+    for line in config::kmod30_stderr(&warnings) {
+        log.plain(&line);
+    }
+    log.verbosity = o.verbose;
+    let dir = ModuleDir::new(&dirname);
+    let run = Run { o: &o, log: &log, dir: &dir, config: &config };
+    let err = if o.show_config {
+        run.show_config()
+    } else if o.show_modversions {
+        run.show_symbols(&names[0], SymbolKind::Modversions)
+    } else if o.show_exports {
+        run.show_symbols(&names[0], SymbolKind::Exports)
+    } else if o.remove {
+        let mut ok = true;
+        for name in if o.use_all { &names[..] } else { &names[..1] } {
+            ok &= run.rmmod(name);
+        }
+        ok
+    } else if o.use_all {
+        let mut ok = true;
+        for name in &names {
+            ok &= run.insmod(name, None);
+        }
+        ok
+    } else {
+        let extra = resolve::join_cmdline_options(&names[1..]);
+        run.insmod(&names[0], extra.as_deref())
+    };
+    if err {
+        0
+    } else {
+        1
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SymbolKind {
+    Modversions,
+    Exports,
+}
+
+/// One run's context.
+struct Run<'a> {
+    o: &'a Opts,
+    log: &'a Log,
+    dir: &'a ModuleDir,
+    config: &'a Config,
+}
+
+impl Run<'_> {
+    /// kmod's `LOG()`: FATAL (which ends the run) unless `-a` made it a warning.
+    fn fail(&self, msg: &str) {
+        let level = if self.o.use_all { Level::Warning } else { Level::Fatal };
+        if (level as i32) <= self.log.verbosity {
+            self.log.log(level, msg);
+        }
+    }
+
+    /// A message libkmod logs (already prefixed with its level and origin).
+    fn libkmod(&self, level: Level, msg: &str) {
+        if (level as i32) <= self.log.verbosity {
+            self.log.plain(&format!("{}: {msg}", self.log.prog));
+        }
+    }
+
+    fn show_config(&self) -> bool {
+        let mut buf = Vec::new();
+        let _ = self.config.show_config(&mut buf);
+        buf.extend_from_slice(SHOW_CONFIG_END.as_bytes());
+        buf.push(b'\n');
+        for dump in [self.dir.dump_aliases(), self.dir.dump_symbols()] {
+            match dump {
+                Ok(Some(entries)) => {
+                    for (k, v) in entries {
+                        buf.extend_from_slice(format!("alias {k} {v}\n").as_bytes());
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    output::write(&buf);
+                    buf.clear();
+                    self.log.error(&e.to_string());
+                }
+            }
+        }
+        output::write(&buf);
+        true
+    }
+
+    /// `--dump-modversions` / `--show-exports` on a module file.
+    fn show_symbols(&self, arg: &str, kind: SymbolKind) -> bool {
+        let path = absolute(arg);
+        if std::fs::metadata(&path).is_err() {
+            self.fail(&format!("Module {arg} not found."));
+            return false;
+        }
+        let what = match kind {
+            SymbolKind::Modversions => "modversions",
+            SymbolKind::Exports => "symbols",
+        };
+        match read_symbols(&path, kind) {
+            Ok(list) => {
+                let mut out = String::new();
+                for s in list {
+                    out.push_str(&format!("0x{:08x}\t{}\n", s.crc, s.name));
+                }
+                output::print(&out);
+                true
+            }
+            Err(errno) => {
+                self.fail(&format!("could not get {what} of {arg}: {}", rkmod::error::errno_text(errno)));
+                false
+            }
+        }
+    }
+
+    /// `modprobe -r` for one name: the lookup and its message are kmod's; removing
+    /// itself comes with the loading work.
+    fn rmmod(&self, name: &str) -> bool {
+        let sysfs = Sysfs::new("/");
+        let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
+        if r.lookup(name).map(|l| l.is_empty()).unwrap_or(true) {
+            self.fail(&format!("Module {name} not found."));
+            return false;
+        }
+        self.log.error("removing modules is not implemented yet");
+        false
+    }
+
+    /// kmod's `insmod()` for one command-line name: true on success.
+    fn insmod(&self, name: &str, extra: Option<&str>) -> bool {
+        let sysfs = Sysfs::new("/");
+        let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
+        let list = match r.lookup(name) {
+            Ok(list) => list,
+            Err(resolve::LookupError::Index(e)) => {
+                self.log.error(&e.to_string());
+                Vec::new()
+            }
+            Err(resolve::LookupError::BadAlias) => Vec::new(),
+        };
+        if list.is_empty() {
+            self.fail(&format!("Module {name} not found in directory {}", self.dir.path().display()));
+            return false;
+        }
+        // As in kmod, the outcome of the last module found decides.
+        let mut ok = true;
+        for id in list {
+            ok = self.insert(&mut r, id, extra);
+        }
+        ok
+    }
+
+    fn insert(&self, r: &mut Resolver<'_>, id: resolve::ModId, extra: Option<&str>) -> bool {
+        let modname = r.module(id).name.clone();
+        if self.o.lookup_only {
+            output::print(&format!("{modname}\n"));
+            return true;
+        }
+        let plan = r.plan(id, extra);
+        for d in r.take_diagnostics() {
+            self.libkmod(Level::Error, &d.kmod30_message());
+        }
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.log.error(&e.to_string());
+                return false;
+            }
+        };
+        let already = || {
+            self.log.error(&format!("could not insert '{modname}': Module already in kernel"));
+            false
+        };
+        let steps = match plan {
+            Plan::InKernel { first_time: true } => return already(),
+            Plan::InKernel { first_time: false } | Plan::Blacklisted => return true,
+            Plan::Steps(steps) => steps,
+        };
+        let show = self.o.do_show || self.o.verbose > Level::Warning as i32;
+        let mut out = String::new();
+        let mut work = false;
+        for s in &steps {
+            if s.in_kernel {
+                if s.requested && self.o.probe.first_time {
+                    output::print(&out);
+                    return already();
+                }
+                continue;
+            }
+            work = true;
+            if !show {
+                continue;
+            }
+            match &s.action {
+                Action::Install { command, options, .. } => {
+                    out.push_str(&format!("install {command} {options}\n"))
+                }
+                Action::Insert { path, options } => {
+                    out.push_str(&format!("insmod {} {options}\n", path.display()))
+                }
+                Action::Builtin => out.push_str(&format!("builtin {}\n", s.module.name)),
+                Action::Missing { .. } => {}
+            }
+        }
+        if !self.o.dry_run && work {
+            self.log.error("loading modules is not implemented yet");
+            return false;
+        }
+        output::print(&out);
+        true
+    }
+}
+
+/// kmod's `path_make_absolute_cwd`.
+fn absolute(p: &str) -> PathBuf {
+    super::info::absolute(Path::new(p))
+}
+
+/// The `__versions` entries or the exported symbols of a module file, or the errno
+/// kmod reports.
+fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, i32> {
+    let image = ModuleImage::open(path).map_err(|e| e.errno())?;
+    let elf = image.elf().map_err(|e| e.errno())?;
+    match kind {
+        SymbolKind::Modversions => {
+            if elf.find_section("__versions").is_none() {
+                return Err(libc::ENOENT);
+            }
+            versions_in(&elf).map_err(|_| libc::EINVAL)
+        }
+        SymbolKind::Exports => {
+            let exports = symbol_summary(&elf).exports;
+            if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
+                return Err(libc::ENOENT);
+            }
+            Ok(exports)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn env_split_like_kmod() {
+        assert_eq!(split_env_options(""), Vec::<String>::new());
+        assert_eq!(split_env_options("-q -b"), v(&["-q", "-b"]));
+        assert_eq!(split_env_options("-q  -b"), v(&["-q", "", "-b"]));
+        assert_eq!(split_env_options("-q "), v(&["-q"]));
+        assert_eq!(split_env_options("\"-d\" x"), v(&["-d", "", "x"]));
+        assert_eq!(split_env_options("\"a b\"c"), v(&["a b", "c"]));
+        assert_eq!(split_env_options("-C'a b'c d"), v(&["-Ca bc", "d"]));
+        assert_eq!(split_env_options("\"open x"), v(&["\"open x"]));
+        assert_eq!(split_env_options("a'b"), v(&["a'b"]));
+    }
+
+    #[test]
+    fn strtoul_forms() {
+        for ok in ["0", "10", " 0x10", "-1", "+7", "017"] {
+            assert!(valid_strtoul(ok), "{ok}");
+        }
+        for bad in ["", "abc", "0x", "09", "1 ", "1.5"] {
+            assert!(!valid_strtoul(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,794 @@
+//! modprobe's resolution as data: a name or alias becomes the ordered list of things
+//! modprobe would do (a [`Plan`]), without loading or running anything.
+//!
+//! The model is libkmod's (`kmod_module_new_from_lookup`,
+//! `kmod_module_probe_insert_module`), reproduced from its observable behaviour in
+//! kmod 30:
+//!
+//! * **Lookup** ([`Resolver::lookup`]): the input is alias-normalised, then the first
+//!   of seven steps that finds anything wins: config `alias` entries (fnmatch, every
+//!   match, in config order), `modules.dep.bin` (exact, not for names with `:`),
+//!   `modules.symbols.bin` (`symbol:` names only), an `install` then a `remove` entry
+//!   whose name equals the input exactly, `modules.alias.bin`, `modules.builtin.bin`,
+//!   `modules.builtin.alias.bin`. A config alias is not followed to another alias.
+//! * **Modules are objects** keyed by name, or by name and the alias that reached them
+//!   (libkmod's `name\alias` hash key): `hello` reached as `my-hello` is a different
+//!   object from `hello` reached as a dependency, with its own options (an `options`
+//!   line naming the alias applies to it) and its own place in the loop protection.
+//! * **Probe list** ([`Resolver::plan`]): for each hard dependency (the `modules.dep`
+//!   line reversed, deepest first) its pre-softdeps, itself, its post-softdeps; then the
+//!   module with its own softdeps (only the first matching `softdep` counts; its names
+//!   are looked up fully, so they may be aliases). A visited mark on each object
+//!   breaks loops through softdeps; hard dependencies carry no mark and can appear
+//!   more than once, as in kmod. With `-i` the requested module's softdeps and
+//!   install command are ignored. A module whose softdeps resolved to anything has its
+//!   install command ignored too (kmod's behaviour).
+//! * **Steps**: an install command (printed raw, run with `$CMDLINE_OPTS` replaced by
+//!   the options), an insertion of the file from `modules.dep`, a builtin module, or a
+//!   module with neither a file nor a builtin entry. Options are every `options` entry
+//!   naming the module or its alias (kernel command line last), then, for the requested
+//!   module only, the command-line parameters, joined kmod's way (a configured option
+//!   string is followed by a space even when nothing comes after it).
+//! * **Before the list**: a module already live or builtin is done (an error with
+//!   `--first-time`); a blacklisted module reached through an alias is skipped, and
+//!   with `-b` a blacklisted module reached by name too.
+//!
+//! Every lookup is linear in its input (fnmatch is linear, index walks are bounded),
+//! and nothing here executes anything: install commands are data.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::lookup::ModuleDir;
+use crate::name;
+
+/// What `/sys/module/<name>/initstate` says (builtin modules are known from the index
+/// before sysfs is asked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitState {
+    Live,
+    Coming,
+    Going,
+    /// No such module in the kernel (or its state could not be read).
+    Absent,
+}
+
+/// The running kernel's module state, as modprobe reads it. Tests fake it; the
+/// default reads sysfs ([`Sysfs`]).
+pub trait KernelState {
+    /// The init state of a module that is not builtin.
+    fn initstate(&self, name: &str) -> InitState;
+}
+
+impl<F: Fn(&str) -> InitState> KernelState for F {
+    fn initstate(&self, name: &str) -> InitState {
+        self(name)
+    }
+}
+
+/// Module state read from `<root>/sys/module/<name>/initstate`.
+#[derive(Debug, Clone)]
+pub struct Sysfs {
+    root: PathBuf,
+}
+
+impl Sysfs {
+    /// sysfs under `root` (`/` for the running system).
+    pub fn new(root: impl Into<PathBuf>) -> Sysfs {
+        Sysfs { root: root.into() }
+    }
+}
+
+impl KernelState for Sysfs {
+    /// kmod's `kmod_module_get_initstate` for a non-builtin module: the file's text, or
+    /// when it is missing but the module's directory exists, "coming".
+    fn initstate(&self, name: &str) -> InitState {
+        if name.is_empty() || name.contains('/') {
+            return InitState::Absent;
+        }
+        let dir = self.root.join("sys/module").join(name);
+        match std::fs::read(dir.join("initstate")) {
+            Ok(text) => match text.as_slice() {
+                b"live\n" => InitState::Live,
+                b"coming\n" => InitState::Coming,
+                b"going\n" => InitState::Going,
+                _ => InitState::Absent,
+            },
+            Err(_) if dir.is_dir() => InitState::Coming,
+            Err(_) => InitState::Absent,
+        }
+    }
+}
+
+/// A kernel with no module loaded (for `--show-depends`-like uses and tests).
+pub fn nothing_loaded(_: &str) -> InitState {
+    InitState::Absent
+}
+
+/// modprobe's switches that change resolution.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProbeOptions {
+    /// `-i`: ignore the requested module's install command and softdeps.
+    pub ignore_commands: bool,
+    /// `-D`: do not look at what the kernel has loaded.
+    pub ignore_loaded: bool,
+    /// `-b`: a blacklisted module is skipped even when named directly.
+    pub use_blacklist: bool,
+    /// `--first-time`: a module already in the kernel is an error.
+    pub first_time: bool,
+}
+
+/// A module object: its name and, when an alias reached it, that alias (the pattern
+/// for a config alias, the normalised input for an index alias).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Module {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+/// Handle of a module object in a [`Resolver`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModId(usize);
+
+/// What modprobe does for one entry of the probe list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Insert the module file with these options.
+    Insert { path: PathBuf, options: String },
+    /// Run the install command. `command` is the configured text (what `-D` prints),
+    /// `expanded` has `$CMDLINE_OPTS` replaced by the options (what would run).
+    Install { command: String, expanded: String, options: String },
+    /// Built into the kernel: nothing to do (`-D` prints `builtin NAME`).
+    Builtin,
+    /// No file and no builtin entry (an alias to a module that is not there): kmod
+    /// prints nothing and insertion would fail.
+    Missing { options: String },
+}
+
+/// One entry of the probe list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub module: Module,
+    pub action: Action,
+    /// The requested module or one of its hard dependencies (failures of other
+    /// entries, pulled in as softdeps, are ignored).
+    pub required: bool,
+    /// The requested module itself.
+    pub requested: bool,
+    /// Already live or builtin: skipped (never set with [`ProbeOptions::ignore_loaded`]).
+    pub in_kernel: bool,
+}
+
+/// What modprobe does with one module the lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Already live or builtin (and not `-D`): nothing to do; an error with
+    /// `--first-time` (`could not insert 'NAME': Module already in kernel`).
+    InKernel { first_time: bool },
+    /// Blacklisted (reached through an alias, or `-b`): skipped, successfully.
+    Blacklisted,
+    /// The probe list, in order.
+    Steps(Vec<Step>),
+}
+
+/// Something libkmod reports while resolving (it goes on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// A softdep name that is not a valid alias (an unmatched bracket).
+    SoftdepLookupFailed { name: String },
+    /// A dependency file of `modules.dep` that does not exist: the module's
+    /// dependencies are dropped, as in libkmod.
+    DependencyMissing { module: String, path: PathBuf },
+}
+
+impl Diagnostic {
+    /// The stderr line kmod 30's modprobe prints (after `modprobe: `), when it prints
+    /// one that can be reproduced.
+    pub fn kmod30_message(&self) -> String {
+        match self {
+            Diagnostic::SoftdepLookupFailed { name } => format!(
+                "ERROR: ../libkmod/libkmod-module.c:1567 lookup_softdep() failed to lookup soft dependency '{name}', continuing anyway."
+            ),
+            Diagnostic::DependencyMissing { path, .. } => format!(
+                "ERROR: ../libkmod/libkmod-module.c:131 kmod_module_parse_depline() path={} error=No such file or directory",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Why a lookup found nothing usable.
+#[derive(Debug)]
+pub enum LookupError {
+    /// Not a valid alias (an unmatched bracket): kmod reports it as not found.
+    BadAlias,
+    /// An index could not be read.
+    Index(crate::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Builtin {
+    Unknown,
+    Yes,
+    No,
+}
+
+/// A module object and libkmod's per-object state.
+#[derive(Debug)]
+struct Obj {
+    module: Module,
+    /// The file: None = not looked up yet; Some(None) = no `modules.dep` entry.
+    path: Option<Option<PathBuf>>,
+    /// Hard dependencies, deepest first (looked up with the path).
+    deps: Option<Vec<ModId>>,
+    /// An install command set by lookup step 4 (instead of the fnmatch rule).
+    install_override: Option<String>,
+    builtin: Builtin,
+    visited: bool,
+    required: bool,
+    ignorecmd: bool,
+}
+
+/// Resolution over one module directory and one configuration.
+///
+/// Module objects live in a pool, as in libkmod, for one requested name:
+/// call [`Resolver::reset`] between names (modprobe frees them between arguments).
+pub struct Resolver<'a> {
+    dir: &'a ModuleDir,
+    /// The module directory as kmod spells it (for `DIR/relative/path`).
+    dirname: String,
+    config: &'a Config,
+    kernel: &'a dyn KernelState,
+    opts: ProbeOptions,
+    objs: Vec<Obj>,
+    by_key: HashMap<Module, ModId>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver over `dir` (whose path is kmod's absolute module directory).
+    pub fn new(
+        dir: &'a ModuleDir,
+        config: &'a Config,
+        kernel: &'a dyn KernelState,
+        opts: ProbeOptions,
+    ) -> Resolver<'a> {
+        Resolver {
+            dirname: dir.path().display().to_string(),
+            dir,
+            config,
+            kernel,
+            opts,
+            objs: Vec::new(),
+            by_key: HashMap::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Forget every module object (kmod frees them between command-line names).
+    pub fn reset(&mut self) {
+        self.objs.clear();
+        self.by_key.clear();
+    }
+
+    /// The diagnostics gathered since the last call, in the order kmod prints them.
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    /// The module behind a handle.
+    pub fn module(&self, id: ModId) -> &Module {
+        &self.objs[id.0].module
+    }
+
+    fn obj(&mut self, name: String, alias: Option<String>) -> ModId {
+        let key = Module { name, alias };
+        if let Some(&id) = self.by_key.get(&key) {
+            return id;
+        }
+        let id = ModId(self.objs.len());
+        self.objs.push(Obj {
+            module: key.clone(),
+            path: None,
+            deps: None,
+            install_override: None,
+            builtin: Builtin::Unknown,
+            visited: false,
+            required: false,
+            ignorecmd: false,
+        });
+        self.by_key.insert(key, id);
+        id
+    }
+
+    fn obj_by_name(&mut self, name: &str) -> ModId {
+        self.obj(name::modname_normalize(name), None)
+    }
+
+    /// kmod's `kmod_module_new_from_lookup`: every module `input` names.
+    pub fn lookup(&mut self, input: &str) -> std::result::Result<Vec<ModId>, LookupError> {
+        let alias = name::alias_normalize(input).ok_or(LookupError::BadAlias)?;
+        self.lookup_normalized(&alias).map_err(LookupError::Index)
+    }
+
+    fn lookup_normalized(&mut self, alias: &str) -> Result<Vec<ModId>> {
+        // 1. Config aliases: every match, the pattern becomes the object's alias.
+        let config = self.config;
+        let found: Vec<ModId> = config
+            .aliases_matching(alias)
+            .into_iter()
+            .map(|a| self.obj(a.modname.clone(), Some(a.pattern.clone())))
+            .collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        // 2. modules.dep.bin.
+        if !alias.contains(':') && self.dir.dep_line(alias)?.is_some() {
+            return Ok(vec![self.obj_by_name(alias)]);
+        }
+        // 3. modules.symbols.bin.
+        if alias.starts_with("symbol:") {
+            let names = self.dir.symbol_matches(alias)?;
+            if !names.is_empty() {
+                return Ok(names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect());
+            }
+        }
+        // 4. An install, else a remove, command for exactly this name.
+        if let Some(c) = config.installs.iter().find(|c| c.modname == alias) {
+            let id = self.obj_by_name(&c.modname);
+            self.objs[id.0].install_override = Some(c.command.clone());
+            return Ok(vec![id]);
+        }
+        if let Some(c) = config.removes.iter().find(|c| c.modname == alias) {
+            return Ok(vec![self.obj_by_name(&c.modname)]);
+        }
+        // 5. modules.alias.bin.
+        let names = self.dir.alias_matches(alias)?;
+        if !names.is_empty() {
+            return Ok(names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect());
+        }
+        // 6. modules.builtin.bin.
+        if self.dir.is_builtin(alias)? {
+            let id = self.obj_by_name(alias);
+            self.objs[id.0].builtin = Builtin::Yes;
+            return Ok(vec![id]);
+        }
+        // 7. modules.builtin.alias.bin.
+        let names = self.dir.builtin_alias_matches(alias)?;
+        Ok(names
+            .into_iter()
+            .map(|n| {
+                let id = self.obj(n, Some(alias.to_string()));
+                self.objs[id.0].builtin = Builtin::Yes;
+                id
+            })
+            .collect())
+    }
+
+    /// The module's file, from its `modules.dep` entry.
+    pub fn path(&mut self, id: ModId) -> Result<Option<PathBuf>> {
+        self.load_dep(id)?;
+        Ok(self.objs[id.0].path.clone().flatten())
+    }
+
+    /// `DIR + "/" + rel` as kmod joins them (an absolute entry is kept).
+    fn join(&self, rel: &str) -> PathBuf {
+        if rel.starts_with('/') {
+            PathBuf::from(rel)
+        } else {
+            PathBuf::from(format!("{}/{}", self.dirname, rel))
+        }
+    }
+
+    /// kmod's `kmod_module_parse_depline`, lazily: the path and the dependencies.
+    fn load_dep(&mut self, id: ModId) -> Result<()> {
+        if self.objs[id.0].deps.is_some() {
+            return Ok(());
+        }
+        let name = self.objs[id.0].module.name.clone();
+        let Some(line) = self.dir.dep_line(&name)? else {
+            let o = &mut self.objs[id.0];
+            o.path.get_or_insert(None);
+            o.deps = Some(Vec::new());
+            return Ok(());
+        };
+        let (own, rest) = line.split_once(':').unwrap_or((line.as_str(), ""));
+        let own = self.join(own);
+        if self.objs[id.0].path.is_none() {
+            self.objs[id.0].path = Some(Some(own));
+        }
+        let mut deps = Vec::new();
+        for rel in rest.split([' ', '\t']).filter(|s| !s.is_empty()) {
+            let path = self.join(rel);
+            if std::fs::metadata(&path).is_err() {
+                // libkmod drops the whole list when a dependency cannot be created.
+                self.diagnostics.push(Diagnostic::DependencyMissing { module: name.clone(), path });
+                deps.clear();
+                break;
+            }
+            let dep = self.obj(name::path_to_modname(&path), None);
+            let o = &mut self.objs[dep.0];
+            if o.path.is_none() || o.path == Some(None) {
+                o.path = Some(Some(path));
+            }
+            o.builtin = Builtin::No;
+            deps.push(dep);
+        }
+        // The line lists dependents before their dependencies; libkmod prepends.
+        deps.reverse();
+        self.objs[id.0].deps = Some(deps);
+        Ok(())
+    }
+
+    fn deps(&mut self, id: ModId) -> Result<Vec<ModId>> {
+        self.load_dep(id)?;
+        Ok(self.objs[id.0].deps.clone().unwrap_or_default())
+    }
+
+    /// Whether `modules.builtin.bin` lists the module (or a builtin lookup found it).
+    pub fn is_builtin(&mut self, id: ModId) -> Result<bool> {
+        if self.objs[id.0].builtin == Builtin::Unknown {
+            let yes = self.dir.is_builtin(&self.objs[id.0].module.name)?;
+            self.objs[id.0].builtin = if yes { Builtin::Yes } else { Builtin::No };
+        }
+        Ok(self.objs[id.0].builtin == Builtin::Yes)
+    }
+
+    /// Live or builtin (kmod's `module_is_inkernel`).
+    pub fn in_kernel(&mut self, id: ModId) -> Result<bool> {
+        if self.is_builtin(id)? {
+            return Ok(true);
+        }
+        Ok(self.kernel.initstate(&self.objs[id.0].module.name) == InitState::Live)
+    }
+
+    /// The configured options of a module: None when no `options` entry names it.
+    pub fn options(&self, id: ModId) -> Option<String> {
+        let m = &self.objs[id.0].module;
+        let entries = self.config.options_entries_for(&m.name, m.alias.as_deref());
+        let mut out: Option<String> = None;
+        for e in entries.into_iter().filter(|e| !e.options.is_empty()) {
+            match &mut out {
+                Some(s) => {
+                    s.push(' ');
+                    s.push_str(&e.options);
+                }
+                None => out = Some(e.options.clone()),
+            }
+        }
+        out
+    }
+
+    /// The install command that applies to a module (the first `install` whose pattern
+    /// matches its name, unless lookup step 4 set one).
+    pub fn install_command(&self, id: ModId) -> Option<String> {
+        let o = &self.objs[id.0];
+        if let Some(c) = &o.install_override {
+            return Some(c.clone());
+        }
+        self.config.install_for(&o.module.name).map(|c| c.command.clone())
+    }
+
+    /// The modules the first matching softdep names, each looked up fully.
+    fn softdeps(&mut self, id: ModId) -> Result<(Vec<ModId>, Vec<ModId>)> {
+        let config = self.config;
+        let Some(sd) = config.softdep_for(&self.objs[id.0].module.name) else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let pre = self.lookup_all(&sd.pre)?;
+        let post = self.lookup_all(&sd.post)?;
+        Ok((pre, post))
+    }
+
+    fn lookup_all(&mut self, names: &[String]) -> Result<Vec<ModId>> {
+        let mut out = Vec::new();
+        for n in names {
+            match self.lookup(n) {
+                Ok(found) => out.extend(found),
+                Err(LookupError::BadAlias) => {
+                    self.diagnostics.push(Diagnostic::SoftdepLookupFailed { name: n.clone() })
+                }
+                Err(LookupError::Index(e)) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    fn fill_softdep(&mut self, id: ModId, list: &mut Vec<ModId>) -> Result<()> {
+        let (pre, post) = self.softdeps(id)?;
+        for m in &pre {
+            self.probe_list(*m, false, false, list)?;
+        }
+        list.push(id);
+        self.objs[id.0].ignorecmd = !pre.is_empty() || !post.is_empty();
+        for m in &post {
+            self.probe_list(*m, false, false, list)?;
+        }
+        Ok(())
+    }
+
+    fn probe_list(
+        &mut self,
+        id: ModId,
+        required: bool,
+        ignorecmd: bool,
+        list: &mut Vec<ModId>,
+    ) -> Result<()> {
+        if self.objs[id.0].visited {
+            return Ok(());
+        }
+        self.objs[id.0].visited = true;
+        let deps = self.deps(id)?;
+        if required {
+            self.objs[id.0].required = true;
+            for d in &deps {
+                self.objs[d.0].required = true;
+            }
+        }
+        for d in &deps {
+            self.fill_softdep(*d, list)?;
+        }
+        if ignorecmd {
+            list.push(id);
+            self.objs[id.0].ignorecmd = true;
+            Ok(())
+        } else {
+            self.fill_softdep(id, list)
+        }
+    }
+
+    /// The plan for one module the lookup found. `extra` are the command-line
+    /// parameters for it (already joined, see [`join_cmdline_options`]).
+    pub fn plan(&mut self, id: ModId, extra: Option<&str>) -> Result<Plan> {
+        if !self.opts.ignore_loaded && self.in_kernel(id)? {
+            return Ok(Plan::InKernel { first_time: self.opts.first_time });
+        }
+        let name = self.objs[id.0].module.name.clone();
+        if self.config.is_blacklisted(&name)
+            && (self.objs[id.0].module.alias.is_some() || self.opts.use_blacklist)
+        {
+            return Ok(Plan::Blacklisted);
+        }
+        for o in &mut self.objs {
+            o.visited = false;
+            o.required = false;
+        }
+        let mut list = Vec::new();
+        self.probe_list(id, true, self.opts.ignore_commands, &mut list)?;
+        let mut steps = Vec::with_capacity(list.len());
+        for m in list {
+            let in_kernel = !self.opts.ignore_loaded && self.in_kernel(m)?;
+            let options = concat_options(self.options(m), if m == id { extra } else { None });
+            let command = if self.objs[m.0].ignorecmd { None } else { self.install_command(m) };
+            let action = match command {
+                Some(command) => {
+                    Action::Install { expanded: expand_cmdline_opts(&command, &options), command, options }
+                }
+                None => match self.path(m)? {
+                    Some(path) => Action::Insert { path, options },
+                    None if self.is_builtin(m)? => Action::Builtin,
+                    None => Action::Missing { options },
+                },
+            };
+            let o = &self.objs[m.0];
+            steps.push(Step {
+                module: o.module.clone(),
+                action,
+                required: o.required,
+                requested: m == id,
+                in_kernel,
+            });
+        }
+        Ok(Plan::Steps(steps))
+    }
+}
+
+/// libkmod's `module_options_concat`: configured options, a space, the command-line
+/// ones. A configured string keeps its trailing space when nothing follows.
+fn concat_options(config: Option<String>, extra: Option<&str>) -> String {
+    match (config, extra) {
+        (Some(mut c), x) => {
+            c.push(' ');
+            c.push_str(x.unwrap_or(""));
+            c
+        }
+        (None, Some(x)) => x.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// Replace every `$CMDLINE_OPTS` in an install command by the options. One pass over
+/// the command: options that themselves contain `$CMDLINE_OPTS` are not expanded again
+/// (kmod would loop forever on them).
+pub fn expand_cmdline_opts(command: &str, options: &str) -> String {
+    command.replace("$CMDLINE_OPTS", options)
+}
+
+/// modprobe's module parameters from the command line (`modprobe NAME a=1 'b=x y'`):
+/// joined with spaces, and a value containing a space, unless it starts with a quote,
+/// is quoted as insmod expects: `b="x y"`. None when there are none.
+pub fn join_cmdline_options(params: &[String]) -> Option<String> {
+    if params.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match p.split_once('=') {
+            Some((key, value)) if !value.starts_with(['"', '\'']) && value.contains(' ') => {
+                out.push_str(key);
+                out.push_str("=\"");
+                out.push_str(value);
+                out.push('"');
+            }
+            _ => out.push_str(p),
+        }
+    }
+    Some(out)
+}
+
+/// kmod's module directory: `ROOT/lib/modules/VERSION` when a root or a version is
+/// given (a missing version is the running kernel's), else `/lib/modules/VERSION`;
+/// made absolute against the current directory, without normalisation.
+pub fn module_dirname(root: Option<&str>, version: &str) -> PathBuf {
+    let raw = format!("{}/lib/modules/{}", root.unwrap_or(""), version);
+    let p = Path::new(&raw);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => PathBuf::from(format!("{}/{}", cwd.display(), raw)),
+        Err(_) => p.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "fixtures/roots/modprobe-basic/lib/modules/1.0.0-rk";
+
+    fn config(text: &str) -> Config {
+        let mut c = Config::default();
+        let w = c.parse_file(Path::new("t.conf"), text.as_bytes(), false);
+        assert!(w.is_empty(), "{w:?}");
+        c
+    }
+
+    /// `(kind, name, options)` for each step, or a word for the other plans.
+    fn plan_of(cfg: &Config, kernel: &dyn KernelState, opts: ProbeOptions, name: &str) -> Vec<String> {
+        let dir = ModuleDir::new(ROOT);
+        let mut r = Resolver::new(&dir, cfg, kernel, opts);
+        let mut out = Vec::new();
+        for id in r.lookup(name).unwrap_or_default() {
+            match r.plan(id, None).unwrap() {
+                Plan::InKernel { .. } => out.push("in-kernel".to_string()),
+                Plan::Blacklisted => out.push("blacklisted".to_string()),
+                Plan::Steps(steps) => {
+                    for s in steps {
+                        let skip = if s.in_kernel { " (loaded)" } else { "" };
+                        out.push(match s.action {
+                            Action::Insert { options, .. } => {
+                                format!("insmod {}{skip} [{options}]", s.module.name)
+                            }
+                            Action::Install { expanded, .. } => format!("install {expanded}"),
+                            Action::Builtin => format!("builtin {}", s.module.name),
+                            Action::Missing { .. } => format!("missing {}", s.module.name),
+                        })
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn show() -> ProbeOptions {
+        ProbeOptions { ignore_loaded: true, ..ProbeOptions::default() }
+    }
+
+    #[test]
+    fn dependencies_deepest_first() {
+        let p = plan_of(&Config::default(), &nothing_loaded, show(), "chain-a");
+        assert_eq!(p, ["insmod chain_c []", "insmod chain_b []", "insmod chain_a []"]);
+        assert_eq!(plan_of(&Config::default(), &nothing_loaded, show(), "fs-ext4"), ["builtin ext4"]);
+        assert!(plan_of(&Config::default(), &nothing_loaded, show(), "nope").is_empty());
+    }
+
+    #[test]
+    fn softdep_loops_end_and_first_softdep_wins() {
+        let c = config(
+            "softdep hello pre: hello_soft\nsoftdep hello_soft pre: hello\nsoftdep hello post: chain_c\n",
+        );
+        let p = plan_of(&c, &nothing_loaded, show(), "hello");
+        assert_eq!(p, ["insmod hello_soft []", "insmod hello []"]);
+    }
+
+    #[test]
+    fn options_alias_and_install() {
+        let c = config(
+            "alias my-hello hello\noptions my-hello a=1\noptions hello b=2\ninstall hello_user echo $CMDLINE_OPTS!\n",
+        );
+        let p = plan_of(&c, &nothing_loaded, show(), "my-hello");
+        assert_eq!(p, ["insmod hello [a=1 b=2 ]"]);
+        // Through its dependency, hello is a different object: no alias options.
+        let p = plan_of(&c, &nothing_loaded, show(), "hello_user");
+        assert_eq!(p, ["insmod hello [b=2 ]", "install echo !"]);
+        let i = ProbeOptions { ignore_commands: true, ..show() };
+        assert_eq!(
+            plan_of(&c, &nothing_loaded, i, "hello_user"),
+            ["insmod hello [b=2 ]", "insmod hello_user []"]
+        );
+    }
+
+    #[test]
+    fn blacklist_alias_only_unless_b() {
+        let c = config("blacklist hello\n");
+        assert_eq!(plan_of(&c, &nothing_loaded, show(), "hello-alias"), ["blacklisted"]);
+        assert_eq!(plan_of(&c, &nothing_loaded, show(), "hello"), ["insmod hello []"]);
+        let b = ProbeOptions { use_blacklist: true, ..show() };
+        assert_eq!(plan_of(&c, &nothing_loaded, b, "hello"), ["blacklisted"]);
+    }
+
+    #[test]
+    fn loaded_modules_from_a_fake_kernel_or_rooted_sysfs() {
+        let live = |n: &str| if n == "hello" { InitState::Live } else { InitState::Absent };
+        let c = Config::default();
+        assert_eq!(plan_of(&c, &live, ProbeOptions::default(), "hello"), ["in-kernel"]);
+        assert_eq!(plan_of(&c, &live, ProbeOptions::default(), "ext4"), ["in-kernel"]);
+        let p = plan_of(&c, &live, ProbeOptions::default(), "hello_user");
+        assert_eq!(p, ["insmod hello (loaded) []", "insmod hello_user []"]);
+
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("sys/module/chain_c")).unwrap();
+        std::fs::create_dir_all(t.path().join("sys/module/chain_b")).unwrap();
+        std::fs::write(t.path().join("sys/module/chain_c/initstate"), "live\n").unwrap();
+        let sysfs = Sysfs::new(t.path());
+        assert_eq!(sysfs.initstate("chain_c"), InitState::Live);
+        assert_eq!(sysfs.initstate("chain_b"), InitState::Coming);
+        assert_eq!(sysfs.initstate("chain_a"), InitState::Absent);
+        let p = plan_of(&c, &sysfs, ProbeOptions::default(), "chain_a");
+        assert_eq!(p, ["insmod chain_c (loaded) []", "insmod chain_b []", "insmod chain_a []"]);
+    }
+
+    #[test]
+    fn cmdline_parameters_quoted_like_insmod() {
+        let p = |v: &[&str]| join_cmdline_options(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(p(&[]), None);
+        assert_eq!(
+            p(&["a=1", "b=x y", "c=\"q r\"", "d", "e='s t'"]).unwrap(),
+            "a=1 b=\"x y\" c=\"q r\" d e='s t'"
+        );
+        assert_eq!(concat_options(Some("a=1".into()), None), "a=1 ");
+        assert_eq!(concat_options(Some("a=1".into()), Some("b")), "a=1 b");
+        assert_eq!(concat_options(None, Some("b")), "b");
+        assert_eq!(
+            expand_cmdline_opts("x $CMDLINE_OPTS $CMDLINE_OPTS", "$CMDLINE_OPTS"),
+            "x $CMDLINE_OPTS $CMDLINE_OPTS"
+        );
+    }
+
+    #[test]
+    fn adversarial_names_resolve_in_bounded_time() {
+        let star = "*".repeat(2000);
+        let mut text = String::new();
+        for i in 0..50 {
+            text.push_str(&format!("alias {star}{i}{star}x hello\nsoftdep {star}a{star} pre: {star}\n"));
+        }
+        let c = config(&text);
+        let dir = ModuleDir::new(ROOT);
+        let start = std::time::Instant::now();
+        for input in ["a".repeat(20000), format!("{}[", "a".repeat(5000)), "*?[a-z]".repeat(3000)] {
+            let mut r = Resolver::new(&dir, &c, &nothing_loaded, show());
+            if let Ok(ids) = r.lookup(&input) {
+                for id in ids {
+                    let _ = r.plan(id, None).unwrap();
+                }
+            }
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+    }
+}
