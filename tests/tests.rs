@@ -3,9 +3,11 @@
 mod util;
 
 mod cli;
+mod depmod_cache;
 mod depmod_safety;
 mod depmod_trees;
 mod golden;
 mod oracle_depmod;
 mod oracle_modinfo;
+mod oracle_modprobe;
 mod robustness;

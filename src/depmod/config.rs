@@ -33,6 +33,8 @@ pub struct DepmodConfig {
     pub excludes: Vec<String>,
     /// Messages kmod prints while reading (`INFO`/`ERROR` level, with their text).
     pub messages: Vec<(ConfigLevel, String)>,
+    /// Every file read, with its contents (the no-change cache compares them).
+    pub sources: Vec<(PathBuf, String)>,
 }
 
 /// The level of a configuration message.
@@ -64,7 +66,10 @@ impl DepmodConfig {
         };
         for file in files {
             match std::fs::read_to_string(&file) {
-                Ok(text) => cfg.parse(&file, &text, kver),
+                Ok(text) => {
+                    cfg.parse(&file, &text, kver);
+                    cfg.sources.push((file, text));
+                }
                 Err(e) => {
                     cfg.messages.push((ConfigLevel::Error, format!("could not read {}: {e}", file.display())))
                 }

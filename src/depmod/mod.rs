@@ -6,6 +6,7 @@
 //! them atomically. Nothing here prints: messages come back in the order kmod prints
 //! them, with their level, for the CLI to show.
 
+pub mod cache;
 pub mod config;
 pub mod graph;
 pub mod hash;
@@ -79,6 +80,10 @@ impl Options {
 pub fn run(opts: &Options) -> Report {
     let mut report = Report::default();
     let dir = opts.module_dir();
+    let out = opts.output_dir();
+    // The no-change cache serves whole-tree runs that write files.
+    let use_cache = opts.files.is_empty() && !opts.dry_run;
+    let old = if use_cache { cache::Cache::load(&out.join(cache::FILE)) } else { None };
     let cfg = if opts.files.is_empty() {
         DepmodConfig::load(&opts.config_root, &opts.config, &opts.version)
     } else {
@@ -112,7 +117,23 @@ pub fn run(opts: &Options) -> Report {
         }
     };
     report.messages.extend(problems.into_iter().map(|p| (Level::Error, p)));
-    let data = parse::parse_all(&candidates);
+
+    let keys: Vec<Option<cache::Key>> = candidates.iter().map(|c| c.key).collect();
+    let inputs = cache::inputs_key(&options_text(opts), &cfg.sources, &input_keys(opts, &dir));
+    if let Some(old) = &old {
+        if unchanged(old, &inputs, &candidates, &keys, &out) {
+            report.messages = old.messages.clone();
+            report.verbose = old.verbose.clone();
+            return report;
+        }
+    }
+    let data = parse_with_cache(&candidates, &keys, old.as_ref());
+    drop(old);
+    // Every file the scan found, for the next run's no-change check.
+    let scanned: Option<Vec<(PathBuf, cache::Key)>> = use_cache
+        .then(|| candidates.iter().zip(&keys).map(|(c, k)| k.map(|k| (c.path.clone(), k))).collect())
+        .flatten();
+
     for (c, d) in candidates.iter().zip(&data) {
         if let Some(err) = &d.error {
             report
@@ -165,7 +186,7 @@ pub fn run(opts: &Options) -> Report {
         report.failed = true;
         return report;
     }
-    let files = match output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages) {
+    let written = match output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages) {
         Ok(f) => f,
         Err(output::BadString(msg)) => {
             report.messages.push((Level::Fatal, msg));
@@ -174,19 +195,124 @@ pub fn run(opts: &Options) -> Report {
         }
     };
     if opts.dry_run {
-        for f in files.iter().filter(|f| f.text && f.name != "modules.weakdep") {
+        for f in written.iter().filter(|f| f.text && f.name != "modules.weakdep") {
             report.dry_run_output.extend_from_slice(&f.data);
         }
         return report;
     }
-    let out = opts.output_dir();
-    if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| output::publish(&out, &files)) {
+    if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| output::publish(&out, &written)) {
         report
             .messages
             .push((Level::Fatal, format!("could not write indexes to {}: {}", out.display(), errno_of(&e))));
         report.failed = true;
+        return report;
+    }
+    if let Some(scanned) = scanned {
+        let names: Vec<&'static str> = written.iter().map(|f| f.name).collect();
+        drop(written);
+        let record = cache::Record {
+            inputs,
+            outputs: names
+                .iter()
+                .map(|n| (n.to_string(), cache::Key::of(&out.join(n)).unwrap_or_default()))
+                .collect(),
+            files: scanned,
+            messages: &report.messages,
+            verbose: &report.verbose,
+            modules: res
+                .modules
+                .iter()
+                .filter_map(|m| cache::Key::of(&m.cand.path).map(|k| (m.cand.path.as_path(), k, &m.data)))
+                .collect(),
+        };
+        let bytes = record.encode();
+        drop(record);
+        // A cache that cannot be written only costs the next run its shortcut.
+        let _ = output::publish(&out, &[output::OutFile { name: cache::FILE, data: bytes, text: false }]);
     }
     report
+}
+
+/// The options that shape the output, as text for the cache key.
+fn options_text(opts: &Options) -> String {
+    format!(
+        "{:?}|{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}",
+        opts.basedir,
+        opts.outdir,
+        opts.moduledir,
+        opts.version,
+        opts.config,
+        opts.config_root,
+        opts.symvers,
+        opts.system_map,
+        opts.errsyms,
+        opts.symbol_prefix,
+        opts.warn_dups
+    )
+}
+
+/// Stat keys of the inputs other than modules and depmod.d files.
+fn input_keys(opts: &Options, dir: &Path) -> Vec<(&'static str, Option<cache::Key>)> {
+    let mut keys: Vec<(&'static str, Option<cache::Key>)> =
+        ["modules.order", "modules.builtin", "modules.builtin.modinfo"]
+            .into_iter()
+            .map(|name| (name, cache::Key::of(&dir.join(name))))
+            .collect();
+    keys.push(("symvers", opts.symvers.as_deref().and_then(cache::Key::of)));
+    keys.push(("system.map", opts.system_map.as_deref().and_then(cache::Key::of)));
+    for c in &opts.config {
+        keys.push(("config", cache::Key::of(c)));
+    }
+    keys
+}
+
+/// True when nothing the last run depended on has changed and its files are in place.
+fn unchanged(
+    old: &cache::Cache,
+    inputs: &[u8],
+    candidates: &[scan::Candidate],
+    keys: &[Option<cache::Key>],
+    out: &Path,
+) -> bool {
+    old.inputs == inputs
+        && old.files.len() == candidates.len()
+        && old
+            .files
+            .iter()
+            .zip(candidates.iter().zip(keys))
+            .all(|((p, k), (c, key))| *p == c.path && Some(*k) == *key)
+        && old.outputs.iter().all(|(name, key)| cache::Key::of(&out.join(name)) == Some(*key))
+}
+
+/// Parse the modules, reusing what the cache holds for files whose key is unchanged
+/// (moved out of the decoded cache, not copied: a partial run's peak memory stays that
+/// of a full one).
+fn parse_with_cache(
+    candidates: &[scan::Candidate],
+    keys: &[Option<cache::Key>],
+    old: Option<&cache::Cache>,
+) -> Vec<parse::ModData> {
+    use rayon::prelude::*;
+    let mut known: rustc_hash::FxHashMap<PathBuf, (cache::Key, parse::ModData)> = old
+        .and_then(cache::Cache::module_data)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(p, k, d)| (p, (k, d)))
+        .collect();
+    let reused: Vec<Option<parse::ModData>> = candidates
+        .iter()
+        .zip(keys)
+        .map(|(c, key)| match known.remove(&c.path) {
+            Some((k, d)) if Some(k) == *key => Some(d),
+            _ => None,
+        })
+        .collect();
+    drop(known);
+    reused
+        .into_par_iter()
+        .zip(candidates)
+        .map(|(hit, c)| hit.unwrap_or_else(|| parse::parse_one(&c.path)))
+        .collect()
 }
 
 fn errno_of(e: &std::io::Error) -> String {
@@ -204,7 +330,8 @@ fn explicit(files: &[PathBuf], dir: &Path) -> Result<Vec<scan::Candidate>, Strin
             return Err(format!("could not create module {}: {}", f.display(), errno_of(&e)));
         }
         let relpath = f.strip_prefix(dir).ok().map(|r| r.to_string_lossy().into_owned());
-        out.push(scan::Candidate { path: f.clone(), relpath, modname: crate::name::path_to_modname(f) });
+        let (modname, key) = (crate::name::path_to_modname(f), cache::Key::of(f));
+        out.push(scan::Candidate { path: f.clone(), relpath, modname, key });
     }
     Ok(out)
 }
@@ -243,5 +370,5 @@ pub fn up_to_date(dir: &Path) -> bool {
     let mut problems = Vec::new();
     scan::scan(dir, &[], &[], &mut problems)
         .iter()
-        .all(|c| std::fs::metadata(&c.path).is_ok_and(|m| (m.mtime(), m.mtime_nsec() / 1000) <= dep_t))
+        .all(|c| c.key.is_some_and(|k| (k.mtime.0, k.mtime.1 / 1000) <= dep_t))
 }
