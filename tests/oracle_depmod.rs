@@ -242,3 +242,69 @@ fn oracle_depmod_s390x() {
 fn oracle_depmod_armhf() {
     full_tree("armhf");
 }
+
+/// An initramfs builder's tree: a few hundred modules of the 6.12 `.ko.xz` tree (the
+/// closure of some storage, filesystem and network drivers, plus a spread of others),
+/// every other one decompressed to a plain `.ko`, indexed with `depmod -a -b DESTDIR`.
+#[test]
+#[ignore = "needs the Debian kernel trees: run tests/run-all"]
+fn oracle_depmod_initramfs_subset() {
+    let t: Tree = tree("amd64-6.12");
+    let src = t.module_dir();
+    let dep = std::fs::read_to_string(src.join("modules.dep")).unwrap();
+    let lines: std::collections::HashMap<String, Vec<String>> = dep
+        .lines()
+        .map(|l| {
+            let (m, deps) = l.split_once(':').unwrap();
+            (m.to_string(), deps.split_whitespace().map(String::from).collect())
+        })
+        .collect();
+    let wanted = [
+        "ext4",
+        "xfs",
+        "btrfs",
+        "nvme",
+        "ahci",
+        "virtio_blk",
+        "dm_crypt",
+        "usb_storage",
+        "sd_mod",
+        "e1000e",
+        "raid456",
+    ];
+    let mut keep: std::collections::BTreeSet<String> = Default::default();
+    for (m, deps) in &lines {
+        let name = rkmod::name::path_to_modname(Path::new(m));
+        if wanted.contains(&name.as_str()) {
+            keep.insert(m.clone());
+            keep.extend(deps.iter().cloned());
+        }
+    }
+    keep.extend(lines.keys().step_by(25).cloned());
+    assert!(keep.len() > 200, "only {} modules", keep.len());
+    let tmp = tempfile::tempdir_in(crate::util::cache_dir()).unwrap();
+    for who in ["kmod", "rkmod"] {
+        let dst = tmp.path().join(who).join("lib/modules").join(&t.version);
+        for (i, rel) in keep.iter().enumerate() {
+            let from = src.join(rel);
+            let to = dst.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            if i % 2 == 0 {
+                let plain = Command::new("xz").arg("-dc").arg(&from).output().unwrap().stdout;
+                std::fs::write(to.with_extension(""), plain).unwrap();
+            } else {
+                std::fs::copy(&from, &to).unwrap();
+            }
+        }
+        for f in ["modules.order", "modules.builtin", "modules.builtin.modinfo"] {
+            std::fs::copy(src.join(f), dst.join(f)).unwrap();
+        }
+    }
+    let pair = Pair { tmp, version: t.version.clone() };
+    let mut failures = run_both(&pair, &["-a", "-b", "{ROOT}", &t.version]);
+    failures.extend(compare_files(&pair));
+    let names = dep_names(&pair.dir("kmod"));
+    failures.extend(compare_readers(&pair, &names));
+    assert!(failures.is_empty(), "{} difference(s):\n{}", failures.len(), failures.join("\n"));
+    eprintln!("initramfs subset: depmod identical on {} modules", names.len());
+}
