@@ -7,6 +7,7 @@ mod depmod_cache;
 mod depmod_safety;
 mod depmod_trees;
 mod golden;
+mod modprobe_golden;
 mod oracle_depmod;
 mod oracle_modinfo;
 mod oracle_modprobe;

@@ -24,6 +24,10 @@ use super::log::{Level, Log};
 use super::output;
 use super::stdio::Stdio;
 
+/// kmod 30's default configuration directories, in precedence order.
+const KMOD30_CONFIG_DIRS: [&str; 4] =
+    ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"];
+
 const SHORT: &str = "arw:RibfDcnC:d:S:sqvVh";
 
 const REMOVE_HOLDERS: char = '\u{105}';
@@ -305,8 +309,12 @@ pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
         },
     };
     let dirname = resolve::module_dirname(o.root.as_deref(), &kversion);
-    let (config, warnings) =
-        Config::load(Path::new("/"), Some(&dirname), &o.config_paths, LoadOptions::kmod30());
+    // kmod 30 has no DISTCONFDIR: /usr/lib/modprobe.d is not among its directories
+    // (on a merged-/usr system it is /lib/modprobe.d under another name, and reading
+    // both would report each problem twice, under the wrong path).
+    let defaults: Vec<PathBuf> = KMOD30_CONFIG_DIRS.iter().map(PathBuf::from).collect();
+    let paths = if o.config_paths.is_empty() { &defaults } else { &o.config_paths };
+    let (config, warnings) = Config::load(Path::new("/"), Some(&dirname), paths, LoadOptions::kmod30());
     for line in config::kmod30_stderr(&warnings) {
         log.plain(&line);
     }
