@@ -54,6 +54,19 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand remove" -s h -l help -d 'Pri
 complete -c rkmod -n "__fish_rkmod_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s b -l basedir -d 'Use DIR as the root of the module tree' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s m -l moduledir -d 'Module directory under the root (default lib/modules)' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s o -l outdir -d 'Write the indexes under DIR instead of the input root' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s C -l config -d 'Read depmod.d configuration from PATH (file or directory; repeatable)' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s E -l symvers -d 'Check symbol versions against this Module.symvers' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s F -l filesyms -d 'Take the kernel\'s symbols from this System.map' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s P -l symbol-prefix -d 'Architecture symbol prefix character' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s a -l all -d 'Probe all modules (the default)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s A -l quick -d 'Do nothing if no module is newer than modules.dep'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s e -l errsyms -d 'Report symbols no module or kernel supplies (with -E or -F)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s n -l dry-run -d 'Print the text files to stdout, write nothing'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s v -l verbose -d 'Print each dependency found'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s w -l warn -d 'Warn about duplicate index entries'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s V -l version -d 'Print version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand list" -s h -l help -d 'Print help'

@@ -87,11 +87,38 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (deps)
 _arguments "${_arguments_options[@]}" : \
+'-b+[Use DIR as the root of the module tree]:DIR:_default' \
+'--basedir=[Use DIR as the root of the module tree]:DIR:_default' \
+'-m+[Module directory under the root (default lib/modules)]:DIR:_default' \
+'--moduledir=[Module directory under the root (default lib/modules)]:DIR:_default' \
+'-o+[Write the indexes under DIR instead of the input root]:DIR:_default' \
+'--outdir=[Write the indexes under DIR instead of the input root]:DIR:_default' \
+'*-C+[Read depmod.d configuration from PATH (file or directory; repeatable)]:PATH:_default' \
+'*--config=[Read depmod.d configuration from PATH (file or directory; repeatable)]:PATH:_default' \
+'-E+[Check symbol versions against this Module.symvers]:FILE:_default' \
+'--symvers=[Check symbol versions against this Module.symvers]:FILE:_default' \
+'-F+[Take the kernel'\''s symbols from this System.map]:FILE:_default' \
+'--filesyms=[Take the kernel'\''s symbols from this System.map]:FILE:_default' \
+'-P+[Architecture symbol prefix character]:C:_default' \
+'--symbol-prefix=[Architecture symbol prefix character]:C:_default' \
+'-a[Probe all modules (the default)]' \
+'--all[Probe all modules (the default)]' \
+'-A[Do nothing if no module is newer than modules.dep]' \
+'--quick[Do nothing if no module is newer than modules.dep]' \
+'-e[Report symbols no module or kernel supplies (with -E or -F)]' \
+'--errsyms[Report symbols no module or kernel supplies (with -E or -F)]' \
+'-n[Print the text files to stdout, write nothing]' \
+'--dry-run[Print the text files to stdout, write nothing]' \
+'-v[Print each dependency found]' \
+'--verbose[Print each dependency found]' \
+'-w[Warn about duplicate index entries]' \
+'--warn[Warn about duplicate index entries]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::args:_default' \
+'::version -- Kernel version (default\: the running kernel); module files may follow:_default' \
+'*::files -- Index only these module files (absolute paths), not the whole tree:_default' \
 && ret=0
 ;;
 (list)

@@ -25,7 +25,7 @@ pub enum Command {
     /// Load or remove modules with their dependencies (modprobe)
     Probe(Pending),
     /// Generate modules.dep and the other module indexes (depmod)
-    Deps(Pending),
+    Deps(DepsArgs),
     /// List loaded modules (lsmod)
     List(Pending),
     /// Print a shell completion script
@@ -44,6 +44,56 @@ pub enum Command {
 pub struct Pending {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     args: Vec<String>,
+}
+
+/// `rkmod deps`: depmod's options.
+#[derive(Args, Debug)]
+pub struct DepsArgs {
+    /// Kernel version (default: the running kernel); module files may follow
+    #[arg(value_name = "VERSION")]
+    pub version: Option<String>,
+    /// Index only these module files (absolute paths), not the whole tree
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Probe all modules (the default)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do nothing if no module is newer than modules.dep
+    #[arg(short = 'A', long)]
+    pub quick: bool,
+    /// Use DIR as the root of the module tree
+    #[arg(short, long, value_name = "DIR")]
+    pub basedir: Option<String>,
+    /// Module directory under the root (default lib/modules)
+    #[arg(short, long, value_name = "DIR")]
+    pub moduledir: Option<String>,
+    /// Write the indexes under DIR instead of the input root
+    #[arg(short, long, value_name = "DIR")]
+    pub outdir: Option<String>,
+    /// Read depmod.d configuration from PATH (file or directory; repeatable)
+    #[arg(short = 'C', long, value_name = "PATH")]
+    pub config: Vec<String>,
+    /// Check symbol versions against this Module.symvers
+    #[arg(short = 'E', long, value_name = "FILE")]
+    pub symvers: Option<String>,
+    /// Take the kernel's symbols from this System.map
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub filesyms: Option<String>,
+    /// Report symbols no module or kernel supplies (with -E or -F)
+    #[arg(short, long)]
+    pub errsyms: bool,
+    /// Print the text files to stdout, write nothing
+    #[arg(short = 'n', long = "dry-run")]
+    pub dry_run: bool,
+    /// Architecture symbol prefix character
+    #[arg(short = 'P', long, value_name = "C")]
+    pub symbol_prefix: Option<String>,
+    /// Print each dependency found
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Warn about duplicate index entries
+    #[arg(short, long)]
+    pub warn: bool,
 }
 
 #[derive(Args, Debug)]
@@ -123,6 +173,8 @@ pub fn main(args: Vec<String>) -> i32 {
     match cli.command {
         Command::Info(a) if a.json => super::info_json::run(&a.options(), &a.modules, &log),
         Command::Info(a) => info::run(&a.options(), &a.modules, &log),
+        // The modprobe applet's options and behaviour until the native interface lands.
+        Command::Probe(p) => super::modprobe::main("rkmod probe", "rkmod", &p.args, Default::default()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rkmod", &mut out);
@@ -136,6 +188,38 @@ pub fn main(args: Vec<String>) -> i32 {
                 1
             }
         },
+        Command::Deps(d) => {
+            let mut args = Vec::new();
+            let flags = [
+                (d.all, "-a"),
+                (d.quick, "-A"),
+                (d.errsyms, "-e"),
+                (d.dry_run, "-n"),
+                (d.verbose, "-v"),
+                (d.warn, "-w"),
+            ];
+            args.extend(flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.to_string()));
+            let valued = [
+                ("-b", &d.basedir),
+                ("-m", &d.moduledir),
+                ("-o", &d.outdir),
+                ("-E", &d.symvers),
+                ("-F", &d.filesyms),
+                ("-P", &d.symbol_prefix),
+            ];
+            for (flag, value) in valued {
+                if let Some(v) = value {
+                    args.extend([flag.to_string(), v.clone()]);
+                }
+            }
+            for c in &d.config {
+                args.extend(["-C".to_string(), c.clone()]);
+            }
+            args.push("--".into());
+            args.extend(d.version.iter().cloned());
+            args.extend(d.files.iter().cloned());
+            super::depmod::main("rkmod", "rkmod", &args)
+        }
         other => {
             let name = format!("{other:?}").split('(').next().unwrap_or_default().to_lowercase();
             log.error(&format!("'rkmod {name}' is not implemented yet"));
