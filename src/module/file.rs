@@ -130,7 +130,10 @@ impl ModuleFile {
 
 /// Decode a whole compressed image; the error says what the decoder found.
 pub fn decompress(kind: Compression, raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(raw.len() * 3);
+    // Sized once from the stream's own record of its length (capped: a hostile header
+    // must not make us allocate gigabytes up front), else a guess.
+    let hint = decoded_size_hint(kind, raw).filter(|&n| n <= 256 << 20).unwrap_or(raw.len() * 4);
+    let mut out = Vec::with_capacity(hint);
     let res = match kind {
         Compression::None => {
             out.extend_from_slice(raw);
@@ -148,6 +151,52 @@ pub fn decompress(kind: Compression, raw: &[u8]) -> std::result::Result<Vec<u8>,
         }),
     };
     res.map(|_| out).map_err(|e| e.to_string())
+}
+
+/// The decoded size a stream records: xz's index, zstd's frame header, gzip's ISIZE.
+pub fn decoded_size_hint(kind: Compression, raw: &[u8]) -> Option<usize> {
+    match kind {
+        Compression::Xz => xz_decoded_size(raw),
+        Compression::Zstd => zstd::zstd_safe::get_frame_content_size(raw).ok().flatten().map(|n| n as usize),
+        Compression::Gzip => {
+            raw.len().checked_sub(4).map(|at| u32::from_le_bytes(raw[at..].try_into().unwrap()) as usize)
+        }
+        Compression::None => Some(raw.len()),
+    }
+}
+
+/// Sum of the uncompressed sizes in the index of the (last) xz stream.
+fn xz_decoded_size(raw: &[u8]) -> Option<usize> {
+    // Stream footer: CRC32, backward size, flags, "YZ"; the index precedes it.
+    let footer = raw.get(raw.len().checked_sub(12)?..)?;
+    if &footer[10..] != b"YZ" {
+        return None;
+    }
+    let backward = (u32::from_le_bytes(footer[4..8].try_into().ok()?) as usize + 1) * 4;
+    let index = raw.get(raw.len().checked_sub(12 + backward)?..raw.len() - 12)?;
+    let mut at = 1; // indicator byte 0x00
+    if index.first() != Some(&0) {
+        return None;
+    }
+    let mut varint = || -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..63).step_by(7) {
+            let b = *index.get(at)?;
+            at += 1;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let records = varint()?;
+    let mut total = 0u64;
+    for _ in 0..records.min(1 << 16) {
+        let _unpadded = varint()?;
+        total = total.checked_add(varint()?)?;
+    }
+    usize::try_from(total).ok()
 }
 
 /// `read` until `buf` is full or the file ends; returns how much was read.
@@ -189,6 +238,18 @@ mod tests {
             data.extend_from_slice(b"definitely not a valid stream");
             assert!(decompress(kind, &data).is_err(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn size_hints_are_exact() {
+        let payload = b"\x7FELF payload".repeat(1000);
+        let mut xz = Vec::new();
+        liblzma::read::XzEncoder::new(&payload[..], 6).read_to_end(&mut xz).unwrap();
+        assert_eq!(decoded_size_hint(Compression::Xz, &xz), Some(payload.len()));
+        let zst = zstd::bulk::compress(&payload, 3).unwrap(); // records the content size
+        assert_eq!(decoded_size_hint(Compression::Zstd, &zst), Some(payload.len()));
+        assert_eq!(decoded_size_hint(Compression::Xz, b"short"), None);
+        assert_eq!(decoded_size_hint(Compression::Xz, &xz[..xz.len() - 1]), None);
     }
 
     #[test]

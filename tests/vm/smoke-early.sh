@@ -5,8 +5,8 @@
 # 1. Puts a logging wrapper at /sbin/modprobe (the tool under test moves to
 #    /usr/lib/vm-real/modprobe): each time the kernel's request_module runs it, the
 #    wrapper appends its argv, environment, which of fds 0-2 are open and whether
-#    /dev/null exists to /tmp/modprobe-calls.log, then execs the real tool with the same
-#    argv[0], fds and environment.
+#    /dev/null exists to /tmp/modprobe-calls.log, then runs the real tool with the same
+#    argv[0], fds and environment, and logs its exit status.
 # 2. Makes the kernel load ifb by itself (`ip link add type ifb` -> request_module
 #    "rtnl-link-ifb" -> /sbin/modprobe -q -- rtnl-link-ifb), while /dev has no null.
 
@@ -27,7 +27,10 @@ for i in 0 1 2; do [ -e "/proc/$$/fd/$i" ] && fds+=" $i"; done
   echo "  env: $(tr '\0' ' ' < "/proc/$$/environ")"
   echo "  open fds 0-2:${fds:- none}; /dev/null $([ -e /dev/null ] && echo present || echo absent)"
 } >> /tmp/modprobe-calls.log
-exec -a "$0" /usr/lib/vm-real/modprobe "$@"
+(exec -a "$0" /usr/lib/vm-real/modprobe "$@")
+rc=$?
+echo "  exit $rc$( [ $rc -le 128 ] || echo " (signal $((rc - 128)))")" >> /tmp/modprobe-calls.log
+exit $rc
 EOF
 chmod 0755 /usr/sbin/modprobe
 
