@@ -116,7 +116,10 @@ fn apply(parsed: &[Parsed], a: &mut Args, prog: &str, log: &Log) -> Option<i32> 
             'F' => a.opts.system_map = Some(PathBuf::from(arg)),
             'e' => a.opts.errsyms = true,
             'u' | 'q' | 'r' => log.warn(&format!("Ignored deprecated option -{c}")),
-            'v' => a.verbose = true,
+            'v' => {
+                a.verbose = true;
+                a.opts.verbose = true;
+            }
             'n' => a.opts.dry_run = true,
             'P' => {
                 let mut chars = arg.chars();

@@ -551,7 +551,10 @@ fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, i32> {
             if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
                 return Err(libc::ENOENT);
             }
-            Ok(exports)
+            Ok(exports
+                .iter()
+                .map(|(name, crc, _)| rkmod::module::SymbolCrc { name: name.to_string(), crc })
+                .collect())
         }
     }
 }

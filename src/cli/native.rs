@@ -173,8 +173,6 @@ pub fn main(args: Vec<String>) -> i32 {
     match cli.command {
         Command::Info(a) if a.json => super::info_json::run(&a.options(), &a.modules, &log),
         Command::Info(a) => info::run(&a.options(), &a.modules, &log),
-        // The modprobe applet's options and behaviour until the native interface lands.
-        Command::Probe(p) => super::modprobe::main("rkmod probe", "rkmod", &p.args, Default::default()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "rkmod", &mut out);

@@ -89,8 +89,21 @@ pub struct Record<'a> {
     pub files: Vec<(PathBuf, Key)>,
     pub messages: &'a [(Level, String)],
     pub verbose: &'a [String],
-    /// `(path, key, data)` of every module that went into the indexes.
-    pub modules: Vec<(&'a Path, Key, &'a ModData)>,
+    /// The module-data section, from [`encode_modules`].
+    pub data: Vec<u8>,
+}
+
+/// Encode the module-data section: `(path, key, data)` of every module that went into
+/// the indexes. Separate from [`Record`] so it can be built while the indexes are.
+pub fn encode_modules<'a>(modules: impl ExactSizeIterator<Item = (&'a Path, Key, &'a ModData)>) -> Vec<u8> {
+    let mut e = Enc::default();
+    e.u64(modules.len() as u64);
+    for (path, key, data) in modules {
+        e.str(&path.to_string_lossy());
+        e.key(&key);
+        e.moddata(data);
+    }
+    e.0
 }
 
 impl Record<'_> {
@@ -123,12 +136,7 @@ impl Record<'_> {
         let check = e.0;
         let mut e = Enc(MAGIC.to_vec());
         e.bytes(&check);
-        e.u64(self.modules.len() as u64);
-        for (path, key, data) in &self.modules {
-            e.str(&path.to_string_lossy());
-            e.key(key);
-            e.moddata(data);
-        }
+        e.0.extend_from_slice(&self.data);
         e.0
     }
 }
@@ -222,15 +230,15 @@ impl Enc {
         self.strs(&m.softdeps);
         self.strs(&m.weakdeps);
         self.u64(m.exports.len() as u64);
-        for (name, crc) in &m.exports {
+        for (name, crc, _) in m.exports.iter() {
             self.str(name);
-            self.u64(*crc);
+            self.u64(crc);
         }
         self.u64(m.needs.len() as u64);
-        for (name, crc, weak) in &m.needs {
+        for (name, crc, weak) in m.needs.iter() {
             self.str(name);
-            self.u64(*crc);
-            self.u64(u64::from(*weak));
+            self.u64(crc);
+            self.u64(u64::from(weak));
         }
         self.str(m.error.as_deref().unwrap_or(""));
         self.u64(u64::from(m.error.is_some()));
@@ -292,10 +300,12 @@ impl<'a> Dec<'a> {
             ..Default::default()
         };
         for _ in 0..self.count()? {
-            m.exports.push((self.string()?, self.u64()?));
+            let (name, crc) = (self.string()?, self.u64()?);
+            m.exports.push(&name, crc, false);
         }
         for _ in 0..self.count()? {
-            m.needs.push((self.string()?, self.u64()?, self.u64()? != 0));
+            let (name, crc, weak) = (self.string()?, self.u64()?, self.u64()? != 0);
+            m.needs.push(&name, crc, weak);
         }
         let error = self.string()?;
         m.error = (self.u64()? != 0).then_some(error);
@@ -311,13 +321,21 @@ impl<'a> Dec<'a> {
 mod tests {
     use super::*;
 
+    fn list(items: &[(&str, u64, bool)]) -> crate::module::SymList {
+        let mut l = crate::module::SymList::default();
+        for (n, c, w) in items {
+            l.push(n, *c, *w);
+        }
+        l
+    }
+
     fn data() -> ModData {
         ModData {
             aliases: vec!["pci:v*d*".into()],
             softdeps: vec!["pre: a".into()],
             weakdeps: vec![],
-            exports: vec![("sym".into(), 0xDEAD)],
-            needs: vec![("other".into(), 7, true)],
+            exports: list(&[("sym", 0xDEAD, false)]),
+            needs: list(&[("other", 7, true)]),
             error: None,
             non_ascii: Some((0xE9, "x\u{e9}".into())),
         }
@@ -331,7 +349,7 @@ mod tests {
             files: vec![(PathBuf::from("/x/a.ko"), key)],
             messages: &[(Level::Warning, "w".into())],
             verbose: &["v".into()],
-            modules: vec![(Path::new("/x/a.ko"), key, d)],
+            data: encode_modules([(Path::new("/x/a.ko"), key, d)].into_iter()),
         }
         .encode()
     }
@@ -347,7 +365,7 @@ mod tests {
         assert_eq!(back.files[0].0, PathBuf::from("/x/a.ko"));
         assert_eq!(back.messages, vec![(Level::Warning, "w".to_string())]);
         let mods = back.module_data().unwrap();
-        assert_eq!(mods[0].2.exports, vec![("sym".to_string(), 0xDEAD)]);
+        assert_eq!(mods[0].2.exports.iter().collect::<Vec<_>>(), vec![("sym", 0xDEAD, false)]);
         assert_eq!(mods[0].2.non_ascii, d.non_ascii);
     }
 

@@ -61,6 +61,8 @@ pub struct Resolved {
 /// Options that change resolution.
 #[derive(Debug, Clone, Default)]
 pub struct ResolveOptions {
+    /// Record `-v` lines.
+    pub verbose: bool,
     /// Kernel symbols (from `-E` or `-F`) with CRCs.
     pub kernel_symbols: Vec<(String, u64)>,
     /// Compare CRCs (`-E`).
@@ -195,8 +197,8 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
         symbols.insert(drop_prefix(name, prefix), Symbol { owner: None, crc: *crc });
     }
     for (i, m) in modules.iter().enumerate() {
-        for (name, crc) in &m.data.exports {
-            symbols.insert(drop_prefix(name, prefix), Symbol { owner: Some(i), crc: *crc });
+        for (name, crc, _) in m.data.exports.iter() {
+            symbols.insert(drop_prefix(name, prefix), Symbol { owner: Some(i), crc });
         }
     }
     let mut warnings = Vec::new();
@@ -204,14 +206,14 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut users = vec![0usize; n];
     for (i, m) in modules.iter().enumerate() {
-        for (name, crc, weak) in &m.data.needs {
+        for (name, crc, weak) in m.data.needs.iter() {
             let Some(sym) = symbols.get(lookup_name(name, prefix)) else {
                 if opts.print_unknown && !weak {
                     warnings.push(format!("{} needs unknown symbol {name}", m.cand.path.display()));
                 }
                 continue;
             };
-            if opts.check_symvers && sym.crc != *crc && !weak && opts.print_unknown {
+            if opts.check_symvers && sym.crc != crc && !weak && opts.print_unknown {
                 warnings.push(format!("{} disagrees about version of symbol {name}", m.cand.path.display()));
             }
             let Some(owner) = sym.owner else { continue };
@@ -220,12 +222,14 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
             }
             deps[i].push(owner);
             users[owner] += 1;
-            verbose.push(format!(
-                "{} needs \"{}\": {}",
-                m.cand.path.display(),
-                lookup_name(name, prefix),
-                modules[owner].cand.path.display()
-            ));
+            if opts.verbose {
+                verbose.push(format!(
+                    "{} needs \"{}\": {}",
+                    m.cand.path.display(),
+                    lookup_name(name, prefix),
+                    modules[owner].cand.path.display()
+                ));
+            }
         }
     }
     // Kahn's algorithm: roots in module order, most recently pushed popped first.
@@ -266,7 +270,7 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
         .collect();
     let mut owned: Vec<(String, usize)> =
         symbols.into_iter().filter_map(|(name, s)| s.owner.map(|o| (name.to_string(), o))).collect();
-    owned.sort_by(|a, b| super::hash::order_key(&a.0, 2048).cmp(&super::hash::order_key(&b.0, 2048)));
+    owned.sort_by_cached_key(|(name, _)| (super::hash::superfast(name.as_bytes()) & 2047, name.clone()));
     Resolved { modules, owned_symbols: owned, closure, cycles, in_cycle, warnings, verbose }
 }
 

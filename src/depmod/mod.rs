@@ -40,6 +40,8 @@ pub struct Options {
     pub symbol_prefix: Option<char>,
     pub warn_dups: bool,
     pub dry_run: bool,
+    /// Collect `-v` lines.
+    pub verbose: bool,
 }
 
 /// A message's level, as kmod prints it (`depmod: LEVEL: text`).
@@ -154,6 +156,7 @@ pub fn run(opts: &Options) -> Report {
         check_symvers: opts.symvers.is_some(),
         print_unknown: opts.errsyms,
         symbol_prefix: opts.symbol_prefix,
+        verbose: opts.verbose,
         ..Default::default()
     };
     if let Some(path) = &opts.symvers {
@@ -186,7 +189,21 @@ pub fn run(opts: &Options) -> Report {
         report.failed = true;
         return report;
     }
-    let written = match output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages) {
+    // The cache's module data is encoded while the indexes are built.
+    let (built, cache_data) = rayon::join(
+        || output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages),
+        || {
+            scanned.as_ref().map(|_| {
+                let modules: Vec<_> = res
+                    .modules
+                    .iter()
+                    .filter_map(|m| m.cand.key.map(|k| (m.cand.path.as_path(), k, &m.data)))
+                    .collect();
+                cache::encode_modules(modules.into_iter())
+            })
+        },
+    );
+    let written = match built {
         Ok(f) => f,
         Err(output::BadString(msg)) => {
             report.messages.push((Level::Fatal, msg));
@@ -207,7 +224,7 @@ pub fn run(opts: &Options) -> Report {
         report.failed = true;
         return report;
     }
-    if let Some(scanned) = scanned {
+    if let (Some(scanned), Some(cache_data)) = (scanned, cache_data) {
         let names: Vec<&'static str> = written.iter().map(|f| f.name).collect();
         drop(written);
         let record = cache::Record {
@@ -219,16 +236,13 @@ pub fn run(opts: &Options) -> Report {
             files: scanned,
             messages: &report.messages,
             verbose: &report.verbose,
-            modules: res
-                .modules
-                .iter()
-                .filter_map(|m| cache::Key::of(&m.cand.path).map(|k| (m.cand.path.as_path(), k, &m.data)))
-                .collect(),
+            data: cache_data,
         };
         let bytes = record.encode();
         drop(record);
-        // A cache that cannot be written only costs the next run its shortcut.
-        let _ = output::publish(&out, &[output::OutFile { name: cache::FILE, data: bytes, text: false }]);
+        // A cache that cannot be written only costs the next run its shortcut; it is not
+        // fsynced: after a crash a torn cache fails its structure check and is ignored.
+        let _ = output::publish_unsynced(&out, cache::FILE, &bytes);
     }
     report
 }
@@ -236,7 +250,7 @@ pub fn run(opts: &Options) -> Report {
 /// The options that shape the output, as text for the cache key.
 fn options_text(opts: &Options) -> String {
     format!(
-        "{:?}|{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}",
+        "{:?}|{:?}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{}|{}",
         opts.basedir,
         opts.outdir,
         opts.moduledir,
@@ -247,7 +261,8 @@ fn options_text(opts: &Options) -> String {
         opts.system_map,
         opts.errsyms,
         opts.symbol_prefix,
-        opts.warn_dups
+        opts.warn_dups,
+        opts.verbose
     )
 }
 

@@ -272,18 +272,36 @@ pub fn remove_stale_temps(dir: &Path) {
     }
 }
 
-/// Publish each file atomically: temp file in `dir`, fsync, rename; then fsync `dir`.
+/// Publish each file atomically: all written to temp files in `dir` and fsynced (in
+/// parallel, so the filesystem can commit them together), then each renamed into place,
+/// then `dir` fsynced.
 pub fn publish(dir: &Path, files: &[OutFile]) -> std::io::Result<()> {
+    use rayon::prelude::*;
     remove_stale_temps(dir);
-    for f in files {
-        let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
-        // An explicit mode, whatever the umask: indexes are world-readable.
-        tmp.as_file().set_permissions(mode_0644())?;
-        tmp.write_all(&f.data)?;
-        tmp.as_file().sync_all()?;
+    let temps = files
+        .par_iter()
+        .map(|f| {
+            let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
+            // An explicit mode, whatever the umask: indexes are world-readable.
+            tmp.as_file().set_permissions(mode_0644())?;
+            tmp.write_all(&f.data)?;
+            tmp.as_file().sync_all()?;
+            Ok(tmp)
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
+    for (tmp, f) in temps.into_iter().zip(files) {
         tmp.persist(dir.join(f.name)).map_err(|e| e.error)?;
     }
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// Replace one file through a temp file and rename, without fsync (for the cache).
+pub fn publish_unsynced(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
+    tmp.as_file().set_permissions(mode_0644())?;
+    tmp.write_all(data)?;
+    tmp.persist(dir.join(name)).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn mode_0644() -> std::fs::Permissions {

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::module::ModuleImage;
+use crate::module::{ModuleImage, SymList};
 
 use super::scan::Candidate;
 
@@ -22,9 +22,9 @@ pub struct ModData {
     /// `weakdep=` values (kmod 33+).
     pub weakdeps: Vec<String>,
     /// Exported symbols and their CRCs.
-    pub exports: Vec<(String, u64)>,
+    pub exports: SymList,
     /// Needed symbols: name, CRC from `__versions`, weak binding.
-    pub needs: Vec<(String, u64, bool)>,
+    pub needs: SymList,
     /// Why the module could not be read (its errno text), if it could not.
     pub error: Option<String>,
     /// The first byte >= 0x80 in a string bound for an index (an alias or an exported
@@ -81,7 +81,7 @@ pub fn parse_one(path: &std::path::Path) -> ModData {
         }
     }
     let summary = crate::module::symbol_summary(&elf);
-    data.exports = summary.exports.into_iter().map(|s| (s.name, s.crc)).collect();
-    data.needs = summary.needs.into_iter().map(|(s, weak)| (s.name, s.crc, weak)).collect();
+    data.exports = summary.exports;
+    data.needs = summary.needs;
     data
 }

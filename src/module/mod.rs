@@ -90,14 +90,16 @@ impl ModuleImage {
     /// Exported symbols: `__crc_<sym>` symbols with their CRC, else the names in
     /// `__ksymtab_strings` with CRC 0 (libkmod's `kmod_elf_get_symbols`).
     pub fn exports(&self) -> Result<Vec<SymbolCrc>> {
-        Ok(symbol_summary(&self.elf()?).exports)
+        let list = symbol_summary(&self.elf()?).exports;
+        Ok(list.iter().map(|(n, crc, _)| SymbolCrc { name: n.to_string(), crc }).collect())
     }
 
     /// Symbols this module needs from others: undefined `.symtab` symbols with the CRC
     /// recorded in `__versions` and whether they are weak, plus `__versions` entries no
     /// symbol names.
     pub fn undefined_symbols(&self) -> Result<Vec<(SymbolCrc, bool)>> {
-        Ok(symbol_summary(&self.elf()?).needs)
+        let list = symbol_summary(&self.elf()?).needs;
+        Ok(list.iter().map(|(n, crc, weak)| (SymbolCrc { name: n.to_string(), crc }, weak)).collect())
     }
 
     /// The module name stored in `.gnu.linkonce.this_module` (`struct module.name`).
@@ -112,12 +114,46 @@ impl ModuleImage {
     }
 }
 
+/// A compact list of symbols: all names in one string, plus (end, CRC, weak) per
+/// symbol. depmod holds hundreds of thousands of these; one allocation per module
+/// instead of one per symbol keeps its memory and time down.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SymList {
+    names: String,
+    items: Vec<(u32, u64, bool)>,
+}
+
+impl SymList {
+    /// Append a symbol.
+    pub fn push(&mut self, name: &str, crc: u64, weak: bool) {
+        self.names.push_str(name);
+        self.items.push((self.names.len() as u32, crc, weak));
+    }
+
+    /// `(name, crc, weak)` in insertion order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, u64, bool)> + '_ {
+        (0..self.items.len()).map(|i| {
+            let start = if i == 0 { 0 } else { self.items[i - 1].0 as usize };
+            let (end, crc, weak) = self.items[i];
+            (&self.names[start..end as usize], crc, weak)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
 /// A module's exports and needs, from one pass over `.symtab`.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolSummary {
-    pub exports: Vec<SymbolCrc>,
-    /// Needed symbols and whether each is weak.
-    pub needs: Vec<(SymbolCrc, bool)>,
+    pub exports: SymList,
+    /// Needed symbols (the flag: weak).
+    pub needs: SymList,
 }
 
 /// The `__versions` entries of an ELF image (64 bytes each: CRC of the ELF word size,
@@ -156,7 +192,7 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
         raw_versions.iter().enumerate().map(|(i, v)| (v.0, i)).collect();
     let mut used = vec![false; raw_versions.len()];
     let mut out = SymbolSummary::default();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let text = |b| String::from_utf8_lossy(b);
     for sym in elf.symbols() {
         if let Some(name) = sym.name.strip_prefix(b"__crc_") {
             // The CRC is the symbol's value, or a u32 at that offset of its section;
@@ -166,7 +202,7 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
             } else {
                 elf.read_word(sym.shndx, sym.value, 4).unwrap_or(u64::MAX)
             };
-            out.exports.push(SymbolCrc { name: text(name), crc });
+            out.exports.push(&text(name), crc, false);
             continue;
         }
         if sym.shndx != 0 || sym.name.is_empty() {
@@ -180,16 +216,18 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
             }
             None => 0,
         };
-        out.needs.push((SymbolCrc { name: text(name), crc }, sym.bind == goblin::elf::sym::STB_WEAK));
+        out.needs.push(&text(name), crc, sym.bind == goblin::elf::sym::STB_WEAK);
     }
     for (v, used) in raw_versions.iter().zip(used) {
         if !used {
-            out.needs.push((SymbolCrc { name: text(v.0), crc: v.1 }, false));
+            out.needs.push(&text(v.0), v.1, false);
         }
     }
     if out.exports.is_empty() {
         if let Some(strings) = elf.strings("__ksymtab_strings") {
-            out.exports = strings.into_iter().map(|s| SymbolCrc { name: text(s), crc: 0 }).collect();
+            for s in strings {
+                out.exports.push(&text(s), 0, false);
+            }
         }
     }
     out
