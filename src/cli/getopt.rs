@@ -92,6 +92,17 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The positional arguments of a parse, in order (what `argv[optind..]` holds).
+pub fn positionals(parsed: Vec<Parsed>) -> Vec<String> {
+    parsed
+        .into_iter()
+        .filter_map(|p| match p {
+            Parsed::Positional(s) => Some(s),
+            Parsed::Opt(..) => None,
+        })
+        .collect()
+}
+
 /// Parses `args` (without `argv[0]`) exactly like glibc's `getopt_long`
 /// with option string `short` (e.g. `"adlpn0mF:k:b:Vh"`) and the long
 /// option table `long`.

@@ -64,13 +64,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
     if let Some(code) = apply(&parsed, &mut opts, prog) {
         return code;
     }
-    let names: Vec<String> = parsed
-        .into_iter()
-        .filter_map(|p| match p {
-            Parsed::Positional(s) => Some(s),
-            Parsed::Opt(..) => None,
-        })
-        .collect();
+    let names = super::getopt::positionals(parsed);
     if names.is_empty() {
         log.error("missing module or filename.");
         return 1;

@@ -286,13 +286,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
     if let Some(code) = apply(&parsed, &mut o, prog, &log) {
         return code;
     }
-    let names: Vec<String> = parsed
-        .into_iter()
-        .filter_map(|p| match p {
-            Parsed::Positional(s) => Some(s),
-            Parsed::Opt(..) => None,
-        })
-        .collect();
+    let names = super::getopt::positionals(parsed);
     log.syslog = o.syslog || stdio.stderr_missing;
     if !o.show_config && names.is_empty() {
         log.error("missing parameters. See -h.");
