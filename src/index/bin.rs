@@ -22,8 +22,6 @@
 //! * [`IndexBuilder`] builds the trie the way depmod does and writes kmod >= 34's
 //!   pre-order layout byte for byte (kmod <= 33 wrote post-order; readers accept both).
 
-use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -508,18 +506,20 @@ fn take_values(node: &Node<'_>, taken: &mut Vec<IndexValue>) {
     taken.extend(node.values().map(|(priority, v)| IndexValue { priority, value: lossy(v) }));
 }
 
-/// Builds an index in memory the way depmod does, then writes it.
+/// Builds an index the way depmod does, then writes it.
+///
+/// Entries are collected as they come; [`IndexBuilder::to_bytes`] sorts them once and
+/// lays the trie out from the sorted list (a Patricia trie is determined by its key set,
+/// so the bytes are those of kmod's incremental construction; a model of that
+/// construction in the tests checks it).
 #[derive(Debug, Default, Clone)]
 pub struct IndexBuilder {
-    root: BuildNode,
-}
-
-#[derive(Debug, Default, Clone)]
-struct BuildNode {
-    prefix: Vec<u8>,
-    children: BTreeMap<u8, BuildNode>,
-    /// Ascending priority; among equal priorities, the later insertion first.
-    values: Vec<(u32, String)>,
+    /// Every key and value, back to back.
+    arena: String,
+    /// (key start, key end = value start, value end, priority), in insertion order.
+    entries: Vec<(u32, u32, u32, u32)>,
+    /// Entries by a hash of (key, value), to report duplicates exactly.
+    seen: rustc_hash::FxHashMap<u64, Vec<u32>>,
 }
 
 impl IndexBuilder {
@@ -534,6 +534,14 @@ impl IndexBuilder {
         key.bytes().all(|b| b != 0 && b < CHILD_MAX)
     }
 
+    fn key(&self, e: (u32, u32, u32, u32)) -> &[u8] {
+        &self.arena.as_bytes()[e.0 as usize..e.1 as usize]
+    }
+
+    fn value(&self, e: (u32, u32, u32, u32)) -> &[u8] {
+        &self.arena.as_bytes()[e.1 as usize..e.2 as usize]
+    }
+
     /// depmod's `index_insert` + `index_add_value`: store `value` under `key`.
     ///
     /// Values of a key are kept by ascending priority, a new value going before the
@@ -543,42 +551,26 @@ impl IndexBuilder {
     /// A key that is not [`valid_key`](IndexBuilder::valid_key), or a value holding a
     /// NUL, is not stored and also gives `false`.
     pub fn insert(&mut self, key: &str, value: &str, priority: u32) -> bool {
+        use std::hash::{Hash, Hasher};
         if !IndexBuilder::valid_key(key) || value.contains('\0') {
             return false;
         }
-        let key = key.as_bytes();
-        let mut node = &mut self.root;
-        let mut i = 0;
-        loop {
-            let common = node.prefix.iter().zip(&key[i..]).take_while(|(a, b)| a == b).count();
-            if common < node.prefix.len() {
-                // The key leaves the prefix: split the node at the divergence.
-                let arc = node.prefix[common];
-                let tail = BuildNode {
-                    prefix: node.prefix[common + 1..].to_vec(),
-                    children: std::mem::take(&mut node.children),
-                    values: std::mem::take(&mut node.values),
-                };
-                node.prefix.truncate(common);
-                node.children.insert(arc, tail);
-            }
-            i += common;
-            let Some(&ch) = key.get(i) else {
-                return add_value(&mut node.values, value, priority);
-            };
-            match node.children.entry(ch) {
-                Entry::Vacant(slot) => {
-                    slot.insert(BuildNode {
-                        prefix: key[i + 1..].to_vec(),
-                        children: BTreeMap::new(),
-                        values: vec![(priority, value.to_string())],
-                    });
-                    return true;
-                }
-                Entry::Occupied(slot) => node = slot.into_mut(),
-            }
-            i += 1;
-        }
+        let mut h = rustc_hash::FxHasher::default();
+        (key, value).hash(&mut h);
+        let fingerprint = h.finish();
+        let duplicate = self.seen.get(&fingerprint).is_some_and(|ids| {
+            ids.iter().any(|&i| {
+                let e = self.entries[i as usize];
+                self.key(e) == key.as_bytes() && self.value(e) == value.as_bytes()
+            })
+        });
+        let start = self.arena.len() as u32;
+        self.arena.push_str(key);
+        let mid = self.arena.len() as u32;
+        self.arena.push_str(value);
+        self.entries.push((start, mid, self.arena.len() as u32, priority));
+        self.seen.entry(fingerprint).or_default().push(self.entries.len() as u32 - 1);
+        !duplicate
     }
 
     /// The index file, in kmod >= 34's pre-order layout: the root at offset 12, each
@@ -589,43 +581,69 @@ impl IndexBuilder {
     ///
     /// If the file would pass 256 MiB, the most a 28-bit node offset can address.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4096);
+        // Sorted by key, then ascending priority, then the later insertion first: the
+        // order of a node's value list.
+        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (ea, eb) = (self.entries[a as usize], self.entries[b as usize]);
+            self.key(ea).cmp(self.key(eb)).then(ea.3.cmp(&eb.3)).then(b.cmp(&a))
+        });
+        let key = |i: usize| self.key(self.entries[order[i] as usize]);
+        let mut out = Vec::with_capacity(self.arena.len() + 16 * self.entries.len() + 64);
         out.extend_from_slice(&INDEX_MAGIC.to_be_bytes());
         out.extend_from_slice(&INDEX_VERSION.to_be_bytes());
         out.extend_from_slice(&[0; 4]);
-        // (node, position of the word that must point at it)
-        let mut stack: Vec<(&BuildNode, usize)> = vec![(&self.root, 8)];
-        while let Some((node, slot)) = stack.pop() {
+        // A node is a range of sorted entries sharing `depth` key bytes; `slot` is the
+        // word that must point at it. Depth-first with children pushed in reverse gives
+        // the pre-order layout, each subtree contiguous.
+        let mut stack: Vec<(usize, usize, usize, usize)> = vec![(0, order.len(), 0, 8)];
+        let mut root = true;
+        while let Some((lo, hi, depth, slot)) = stack.pop() {
             let offset = out.len();
             assert!(
                 offset <= NODE_MASK as usize,
                 "index too large: node offset {offset:#x} does not fit in 28 bits"
             );
             let mut word = offset as u32;
-            if !node.prefix.is_empty() {
+            // The prefix: what every key here shares past `depth` (none at the root).
+            let prefix_len = if root || lo == hi {
+                0
+            } else {
+                let (first, last) = (&key(lo)[depth..], &key(hi - 1)[depth..]);
+                first.iter().zip(last).take_while(|(a, b)| a == b).count()
+            };
+            root = false;
+            if prefix_len > 0 {
                 word |= NODE_PREFIX;
-                out.extend_from_slice(&node.prefix);
+                out.extend_from_slice(&key(lo)[depth..depth + prefix_len]);
                 out.push(0);
             }
-            if let (Some((&first, _)), Some((&last, _))) =
-                (node.children.first_key_value(), node.children.last_key_value())
-            {
+            let end = depth + prefix_len;
+            let values_end = (lo..hi).find(|&i| key(i).len() > end).unwrap_or(hi);
+            if values_end < hi {
                 word |= NODE_CHILDS;
+                let (first, last) = (key(values_end)[end], key(hi - 1)[end]);
                 out.push(first);
                 out.push(last);
                 let table = out.len();
                 out.resize(table + 4 * (usize::from(last - first) + 1), 0);
-                // Pushed in reverse so the lowest arc is written first.
-                for (&ch, child) in node.children.iter().rev() {
-                    stack.push((child, table + 4 * usize::from(ch - first)));
+                let mut groups = Vec::new();
+                let mut i = values_end;
+                while i < hi {
+                    let ch = key(i)[end];
+                    let j = (i..hi).find(|&j| key(j)[end] != ch).unwrap_or(hi);
+                    groups.push((i, j, end + 1, table + 4 * usize::from(ch - first)));
+                    i = j;
                 }
+                stack.extend(groups.into_iter().rev());
             }
-            if !node.values.is_empty() {
+            if values_end > lo {
                 word |= NODE_VALUES;
-                out.extend_from_slice(&(node.values.len() as u32).to_be_bytes());
-                for (priority, value) in &node.values {
-                    out.extend_from_slice(&priority.to_be_bytes());
-                    out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(&((values_end - lo) as u32).to_be_bytes());
+                for &i in &order[lo..values_end] {
+                    let e = self.entries[i as usize];
+                    out.extend_from_slice(&e.3.to_be_bytes());
+                    out.extend_from_slice(self.value(e));
                     out.push(0);
                 }
             }
@@ -635,17 +653,169 @@ impl IndexBuilder {
     }
 }
 
-/// depmod's `index_add_value`; returns false if `value` was already there.
-fn add_value(values: &mut Vec<(u32, String)>, value: &str, priority: u32) -> bool {
-    let duplicate = values.iter().any(|(_, v)| v == value);
-    let at = values.iter().position(|&(p, _)| p >= priority).unwrap_or(values.len());
-    values.insert(at, (priority, value.to_string()));
-    !duplicate
+#[cfg(test)]
+pub(crate) mod model {
+    use super::*;
+    use std::collections::btree_map::Entry;
+    use std::collections::BTreeMap;
+
+    /// The incremental construction depmod performs (`index_insert`), kept as the
+    /// model the sorted builder is checked against.
+    #[derive(Debug, Default, Clone)]
+    pub(crate) struct ModelBuilder {
+        root: BuildNode,
+    }
+
+    #[derive(Debug, Default, Clone)]
+    struct BuildNode {
+        prefix: Vec<u8>,
+        children: BTreeMap<u8, BuildNode>,
+        /// Ascending priority; among equal priorities, the later insertion first.
+        values: Vec<(u32, String)>,
+    }
+
+    impl ModelBuilder {
+        /// An empty index.
+        pub fn new() -> ModelBuilder {
+            ModelBuilder::default()
+        }
+
+        /// True if `key` can be stored: 7-bit ASCII without NUL (depmod refuses anything
+        /// else with a fatal error).
+        pub fn valid_key(key: &str) -> bool {
+            key.bytes().all(|b| b != 0 && b < CHILD_MAX)
+        }
+
+        /// depmod's `index_insert` + `index_add_value`: store `value` under `key`.
+        ///
+        /// Values of a key are kept by ascending priority, a new value going before the
+        /// first one whose priority is >= its own (so among equal priorities the later
+        /// insertion comes first). Returns `false` if the key already held an identical
+        /// value string (the value is still stored again, as depmod does; it only warns).
+        /// A key that is not [`valid_key`](ModelBuilder::valid_key), or a value holding a
+        /// NUL, is not stored and also gives `false`.
+        pub fn insert(&mut self, key: &str, value: &str, priority: u32) -> bool {
+            if !ModelBuilder::valid_key(key) || value.contains('\0') {
+                return false;
+            }
+            let key = key.as_bytes();
+            let mut node = &mut self.root;
+            let mut i = 0;
+            loop {
+                let common = node.prefix.iter().zip(&key[i..]).take_while(|(a, b)| a == b).count();
+                if common < node.prefix.len() {
+                    // The key leaves the prefix: split the node at the divergence.
+                    let arc = node.prefix[common];
+                    let tail = BuildNode {
+                        prefix: node.prefix[common + 1..].to_vec(),
+                        children: std::mem::take(&mut node.children),
+                        values: std::mem::take(&mut node.values),
+                    };
+                    node.prefix.truncate(common);
+                    node.children.insert(arc, tail);
+                }
+                i += common;
+                let Some(&ch) = key.get(i) else {
+                    return add_value(&mut node.values, value, priority);
+                };
+                match node.children.entry(ch) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(BuildNode {
+                            prefix: key[i + 1..].to_vec(),
+                            children: BTreeMap::new(),
+                            values: vec![(priority, value.to_string())],
+                        });
+                        return true;
+                    }
+                    Entry::Occupied(slot) => node = slot.into_mut(),
+                }
+                i += 1;
+            }
+        }
+
+        /// The index file, in kmod >= 34's pre-order layout: the root at offset 12, each
+        /// node followed by its children's subtrees in ascending arc order. An empty index
+        /// is the 12-byte header with root word `0x0000000C`.
+        ///
+        /// # Panics
+        ///
+        /// If the file would pass 256 MiB, the most a 28-bit node offset can address.
+        pub fn to_bytes(&self) -> Vec<u8> {
+            let mut out = Vec::with_capacity(4096);
+            out.extend_from_slice(&INDEX_MAGIC.to_be_bytes());
+            out.extend_from_slice(&INDEX_VERSION.to_be_bytes());
+            out.extend_from_slice(&[0; 4]);
+            // (node, position of the word that must point at it)
+            let mut stack: Vec<(&BuildNode, usize)> = vec![(&self.root, 8)];
+            while let Some((node, slot)) = stack.pop() {
+                let offset = out.len();
+                assert!(
+                    offset <= NODE_MASK as usize,
+                    "index too large: node offset {offset:#x} does not fit in 28 bits"
+                );
+                let mut word = offset as u32;
+                if !node.prefix.is_empty() {
+                    word |= NODE_PREFIX;
+                    out.extend_from_slice(&node.prefix);
+                    out.push(0);
+                }
+                if let (Some((&first, _)), Some((&last, _))) =
+                    (node.children.first_key_value(), node.children.last_key_value())
+                {
+                    word |= NODE_CHILDS;
+                    out.push(first);
+                    out.push(last);
+                    let table = out.len();
+                    out.resize(table + 4 * (usize::from(last - first) + 1), 0);
+                    // Pushed in reverse so the lowest arc is written first.
+                    for (&ch, child) in node.children.iter().rev() {
+                        stack.push((child, table + 4 * usize::from(ch - first)));
+                    }
+                }
+                if !node.values.is_empty() {
+                    word |= NODE_VALUES;
+                    out.extend_from_slice(&(node.values.len() as u32).to_be_bytes());
+                    for (priority, value) in &node.values {
+                        out.extend_from_slice(&priority.to_be_bytes());
+                        out.extend_from_slice(value.as_bytes());
+                        out.push(0);
+                    }
+                }
+                out[slot..slot + 4].copy_from_slice(&word.to_be_bytes());
+            }
+            out
+        }
+    }
+
+    /// depmod's `index_add_value`; returns false if `value` was already there.
+    fn add_value(values: &mut Vec<(u32, String)>, value: &str, priority: u32) -> bool {
+        let duplicate = values.iter().any(|(_, v)| v == value);
+        let at = values.iter().position(|&(p, _)| p >= priority).unwrap_or(values.len());
+        values.insert(at, (priority, value.to_string()));
+        !duplicate
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// The sorted builder writes exactly the bytes of depmod's incremental
+        /// construction, duplicates and equal priorities included.
+        #[test]
+        fn sorted_builder_matches_incremental_model(
+            entries in proptest::collection::vec(("[ab*?]{0,5}", "[xyz]{0,3}", 0u32..4), 0..40)
+        ) {
+            let mut fast = IndexBuilder::new();
+            let mut model = super::model::ModelBuilder::new();
+            for (k, v, p) in &entries {
+                proptest::prop_assert_eq!(fast.insert(k, v, *p), model.insert(k, v, *p));
+            }
+            proptest::prop_assert_eq!(fast.to_bytes(), model.to_bytes());
+        }
+    }
     use proptest::prelude::*;
     use std::collections::BTreeMap;
     use std::io::Write;
