@@ -329,3 +329,32 @@ fn equal_priority_duplicates_are_deterministic() {
     let dep = std::fs::read_to_string(dir.join("modules.dep")).unwrap();
     assert_eq!(dep, "kernel/misc/hello.ko:\n");
 }
+
+/// kmod 34's `-m DIR` (module directory under the root) and `-o DIR` (output root),
+/// which kmod 30 lacks: input from `<b>/<m>/<ver>`, output to `<o>/<m>/<ver>`.
+#[test]
+fn moduledir_and_outdir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in/usr/lib/modules").join(VER);
+    std::fs::create_dir_all(input.join("kernel")).unwrap();
+    for m in ["hello", "hello_user"] {
+        std::fs::copy(fixture_ko(&format!("{m}.ko")), input.join("kernel").join(format!("{m}.ko"))).unwrap();
+    }
+    let out = applet("depmod")
+        .args(["-C", "/dev/null", "-b"])
+        .arg(tmp.path().join("in"))
+        .args(["-m", "/usr/lib/modules", "-o"])
+        .arg(tmp.path().join("out"))
+        .arg(VER)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let written = tmp.path().join("out/usr/lib/modules").join(VER);
+    let dep = std::fs::read_to_string(written.join("modules.dep")).unwrap();
+    assert_eq!(dep, "kernel/hello.ko:\nkernel/hello_user.ko: kernel/hello.ko\n");
+    assert!(written.join("modules.alias.bin").exists());
+    assert!(!input.join("modules.dep").exists(), "nothing is written to the input tree");
+    // The warning names the input directory, where modules.order was looked for.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("could not open modules.order at {}", input.display())), "{err}");
+}
