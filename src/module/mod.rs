@@ -244,3 +244,30 @@ fn build_id(elf: &Elf<'_>) -> Option<Vec<u8>> {
     let desc_at = 12 + namesz.checked_add(3)? / 4 * 4;
     note.get(desc_at..desc_at.checked_add(descsz)?).map(<[u8]>::to_vec)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ko/6.1.0-56-amd64").join(rel)
+    }
+
+    #[test]
+    fn this_module_name_and_symbols() {
+        let img = ModuleImage::open(&fixture("hello_user.ko")).unwrap();
+        assert_eq!(img.this_module_name().unwrap().as_deref(), Some("hello_user"));
+        let needs = img.undefined_symbols().unwrap();
+        assert!(needs.iter().any(|(s, weak)| s.name == "hello_get_value" && !weak && s.crc != 0));
+        assert!(needs.iter().any(|(s, _)| s.name == "module_layout"), "a __versions-only entry");
+        let hello = ModuleImage::open(&fixture("hello.ko")).unwrap();
+        let exports: Vec<String> = hello.exports().unwrap().into_iter().map(|s| s.name).collect();
+        assert!(exports.contains(&"hello_get_value".to_string()), "{exports:?}");
+        let versions = hello.modversions().unwrap();
+        assert!(versions.iter().any(|v| v.name == "module_layout"));
+        // the same through the unmapped (pread) path
+        let lazy = ModuleImage::open_unmapped(&fixture("hello.ko")).unwrap();
+        assert_eq!(lazy.exports().unwrap(), hello.exports().unwrap());
+        assert_eq!(lazy.this_module_name().unwrap().as_deref(), Some("hello"));
+    }
+}
