@@ -93,7 +93,10 @@ pub fn build(
         &|| Ok((soft_and_weak(res), Vec::new())),
         &|| symbols(res, warn_dups),
         &|| if text_only { Ok((Vec::new(), Vec::new())) } else { builtin(dir) },
-        &|| Ok((vec![devname(res).0], devname(res).1)),
+        &|| {
+            let (file, msgs) = devname(res);
+            Ok((vec![file], msgs))
+        },
     ];
     let results: Vec<Built> = {
         use rayon::prelude::*;

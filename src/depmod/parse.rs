@@ -1,16 +1,13 @@
-//! What depmod reads from each module, in parallel: `.modinfo` aliases, soft and weak
-//! dependencies, exported symbols with CRCs, and needed symbols with CRCs.
+//! What depmod reads from each module: `.modinfo` aliases, soft and weak dependencies,
+//! exported symbols with CRCs, and needed symbols with CRCs.
 //!
 //! Mirrors what kmod's depmod gets through `kmod_module_get_info`,
 //! `kmod_module_get_symbols` and `kmod_module_get_dependency_symbols`. Only the sections
-//! needed are read; a compressed module is decoded once. Modules are parsed on a rayon
-//! pool and collected in input order, so the result never depends on thread count.
-
-use rayon::prelude::*;
+//! needed are read; a compressed module is decoded once. `depmod::run` calls
+//! [`parse_one`] on a rayon pool (skipping modules the cache still holds) and collects the
+//! results in input order, so they never depend on thread count.
 
 use crate::module::{ModuleImage, SymList};
-
-use super::scan::Candidate;
 
 /// The depmod-relevant contents of one module.
 #[derive(Debug, Clone, Default)]
@@ -40,11 +37,6 @@ impl ModData {
             }
         }
     }
-}
-
-/// Parse every candidate on the rayon pool, results in input order.
-pub fn parse_all(candidates: &[Candidate]) -> Vec<ModData> {
-    candidates.par_iter().map(|c| parse_one(&c.path)).collect()
 }
 
 fn text(b: &[u8]) -> String {

@@ -157,8 +157,9 @@ pub struct SymbolSummary {
 }
 
 /// The `__versions` entries of an ELF image (64 bytes each: CRC of the ELF word size,
-/// then a NUL-padded name; a leading `.` is dropped, as on PPC64).
-pub fn versions_in(elf: &Elf<'_>) -> std::result::Result<Vec<SymbolCrc>, &'static str> {
+/// then a NUL-padded name; a leading `.` is dropped, as on PPC64), names borrowed from
+/// the section. No section is an empty table.
+fn raw_versions<'e>(elf: &'e Elf<'_>) -> std::result::Result<Vec<(&'e [u8], u64)>, &'static str> {
     let Some(data) = elf.section("__versions") else { return Ok(Vec::new()) };
     if data.len() % 64 != 0 {
         return Err("__versions size is not a multiple of 64");
@@ -168,26 +169,23 @@ pub fn versions_in(elf: &Elf<'_>) -> std::result::Result<Vec<SymbolCrc>, &'stati
         .chunks_exact(64)
         .map(|e| {
             let name = elf::cstr_at(&e[crc_len..], 0).unwrap_or_default();
-            let name = name.strip_prefix(b".").unwrap_or(name);
-            SymbolCrc { name: String::from_utf8_lossy(name).into_owned(), crc: elf.uint(&e[..crc_len]) }
+            (name.strip_prefix(b".").unwrap_or(name), elf.uint(&e[..crc_len]))
         })
+        .collect())
+}
+
+/// The `__versions` entries of an ELF image, as symbols with their CRCs.
+pub fn versions_in(elf: &Elf<'_>) -> std::result::Result<Vec<SymbolCrc>, &'static str> {
+    Ok(raw_versions(elf)?
+        .into_iter()
+        .map(|(name, crc)| SymbolCrc { name: String::from_utf8_lossy(name).into_owned(), crc })
         .collect())
 }
 
 /// Exports and needs in one walk over the symbol table (what depmod reads).
 pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
-    // __versions entries by name, borrowed from the section: (crc, used).
-    let crc_len = if elf.is_32bit() { 4 } else { 8 };
-    let raw_versions: Vec<(&[u8], u64)> = match elf.section("__versions") {
-        Some(data) if data.len() % 64 == 0 => data
-            .chunks_exact(64)
-            .map(|e| {
-                let name = elf::cstr_at(&e[crc_len..], 0).unwrap_or_default();
-                (name.strip_prefix(b".").unwrap_or(name), elf.uint(&e[..crc_len]))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    // A malformed __versions table contributes nothing, as before any symbol is read.
+    let raw_versions = raw_versions(elf).unwrap_or_default();
     let by_name: rustc_hash::FxHashMap<&[u8], usize> =
         raw_versions.iter().enumerate().map(|(i, v)| (v.0, i)).collect();
     let mut used = vec![false; raw_versions.len()];
