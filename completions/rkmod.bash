@@ -353,7 +353,7 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__insert)
-            opts="-h -V --help --version"
+            opts="-f -v -h -V --force --force-vermagic --force-modversion --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -367,7 +367,7 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__list)
-            opts="-h -V --help --version"
+            opts="-h -V --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,12 +395,44 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__probe)
-            opts="-h -V --help --version"
+            opts="-r -a -n -v -q -b -i -f -D -R -c -C -d -S -w -h -V --remove --all --dry-run --verbose --quiet --use-blacklist --ignore-install --force --force-vermagic --force-modversion --first-time --show-depends --show-alias --show-config --show-modversions --show-exports --config --dirname --set-version --remove-holders --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dirname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -S)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -409,7 +441,7 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__remove)
-            opts="-h -V --help --version"
+            opts="-f -v -h -V --force --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -60,29 +60,76 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (insert)
 _arguments "${_arguments_options[@]}" : \
+'-f[Ignore the version magic and symbol versions (both kernel checks)]' \
+'--force[Ignore the version magic and symbol versions (both kernel checks)]' \
+'--force-vermagic[Ignore the version magic only]' \
+'--force-modversion[Ignore symbol versions only]' \
+'-v[Say how the module was handed to the kernel]' \
+'--verbose[Say how the module was handed to the kernel]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::args:_default' \
+':file -- The module file (.ko, .ko.xz, .ko.zst, .ko.gz):_default' \
+'*::params -- Module parameters (name=value):_default' \
 && ret=0
 ;;
 (remove)
 _arguments "${_arguments_options[@]}" : \
+'-f[Remove even when in use (needs CONFIG_MODULE_FORCE_UNLOAD; dangerous)]' \
+'--force[Remove even when in use (needs CONFIG_MODULE_FORCE_UNLOAD; dangerous)]' \
+'-v[Say what was removed]' \
+'--verbose[Say what was removed]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::args:_default' \
+'*::modules -- Module names (or module files\: their name is used):_default' \
 && ret=0
 ;;
 (probe)
 _arguments "${_arguments_options[@]}" : \
+'*-C+[Read this configuration file or directory instead of the default ones]:PATH:_default' \
+'*--config=[Read this configuration file or directory instead of the default ones]:PATH:_default' \
+'-d+[Root directory for /lib/modules]:DIR:_default' \
+'--dirname=[Root directory for /lib/modules]:DIR:_default' \
+'-S+[Kernel version instead of \`uname -r\`]:VERSION:_default' \
+'--set-version=[Kernel version instead of \`uname -r\`]:VERSION:_default' \
+'-w+[With -r\: wait up to MSEC for the module to become unused]:MSEC:_default' \
+'--wait=[With -r\: wait up to MSEC for the module to become unused]:MSEC:_default' \
+'-r[Remove instead of load (with what became unused, all the way down)]' \
+'--remove[Remove instead of load (with what became unused, all the way down)]' \
+'-a[Every argument is a module name]' \
+'--all[Every argument is a module name]' \
+'-n[Do nothing, print what would be done (with -v)]' \
+'--dry-run[Do nothing, print what would be done (with -v)]' \
+'*-v[Print each action (-vv\: more)]' \
+'*--verbose[Print each action (-vv\: more)]' \
+'-q[No messages]' \
+'--quiet[No messages]' \
+'-b[Apply the blacklist to names too, not only to aliases]' \
+'--use-blacklist[Apply the blacklist to names too, not only to aliases]' \
+'-i[Ignore install/remove commands and softdeps of the named module]' \
+'--ignore-install[Ignore install/remove commands and softdeps of the named module]' \
+'-f[Ignore version magic and symbol versions]' \
+'--force[Ignore version magic and symbol versions]' \
+'--force-vermagic[Ignore the version magic only]' \
+'--force-modversion[Ignore symbol versions only]' \
+'--first-time[Fail if the module is already loaded (or, with -r, not loaded)]' \
+'-D[Print the insmod/install/builtin lines that loading would run]' \
+'--show-depends[Print the insmod/install/builtin lines that loading would run]' \
+'-R[Print the module names an alias resolves to]' \
+'--show-alias[Print the module names an alias resolves to]' \
+'-c[Print the configuration and the alias and symbol indexes]' \
+'--show-config[Print the configuration and the alias and symbol indexes]' \
+'--show-modversions[Print a module file'\''s __versions CRCs]' \
+'--show-exports[Print a module file'\''s exported symbols]' \
+'--remove-holders[With -r\: remove the modules holding it first]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::args:_default' \
+'*::names -- Module name or alias, then its parameters (with -a or -r\: several names):_default' \
 && ret=0
 ;;
 (deps)
@@ -123,11 +170,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (list)
 _arguments "${_arguments_options[@]}" : \
+'--json[Print JSON (schema rkmod.list/1)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::args:_default' \
 && ret=0
 ;;
 (completions)

@@ -53,7 +53,15 @@ impl Error {
     }
 }
 
-/// `strerror(errno)` as glibc words it (never Rust's "(os error N)" suffix).
+/// `strerror(errno)` as the C library words it (never Rust's "(os error N)" suffix):
+/// glibc's texts, which kmod prints (`Cannot allocate memory`, not nix's `Out of memory`).
 pub fn errno_text(errno: i32) -> String {
-    nix::errno::Errno::from_raw(errno).desc().to_string()
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: the buffer is valid for its length; XSI strerror_r NUL-terminates it.
+    let rc = unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };
+    if rc != 0 {
+        return format!("Unknown error {errno}");
+    }
+    // SAFETY: strerror_r succeeded, so buf holds a NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
 }

@@ -10,6 +10,11 @@
 //! - [`name`]: module-name and alias normalisation (`-` → `_`).
 //! - [`lookup`]: resolving a name, alias or path to modules in a module directory.
 //! - [`resolve`]: modprobe's resolution as data: what it would insert, run or skip.
+//! - [`kernel`]: the module syscalls behind a trait (real and fake), module state in
+//!   `/sys` and `/proc`.
+//! - [`insert`]: one module file into the kernel (finit/init, in-kernel or userspace
+//!   decompression, force).
+//! - [`probe`] and [`unload`]: modprobe's insertion loop over a plan, and its removal.
 //! - [`error`]: the library's error type, which keeps errno and context.
 
 pub mod config;
@@ -17,10 +22,13 @@ pub mod depmod;
 pub mod error;
 pub mod fnmatch;
 pub mod index;
+pub mod insert;
 pub mod kernel;
 pub mod lookup;
 pub mod module;
 pub mod name;
+pub mod probe;
 pub mod resolve;
+pub mod unload;
 
 pub use error::{Error, Result};

@@ -12,8 +12,9 @@
 //! 5. `modules.builtin.alias.bin`, wildcard
 //!
 //! (The configuration steps of modprobe come in front of these in the resolver.) A
-//! missing index is no match, as in libkmod; a corrupt one is an error, where libkmod
-//! would crash or silently miss.
+//! missing or empty (0-byte, as kmod 30's depmod writes `modules.builtin*.bin` without
+//! `modules.builtin`) index is no match, as in libkmod; a corrupt one is an error, where
+//! libkmod would crash or silently miss.
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
@@ -77,7 +78,7 @@ impl ModuleDir {
         let path = self.dir.join(file);
         let idx = match Index::open(&path) {
             Ok(idx) => Some(idx),
-            Err(IndexError::Io(_)) => None,
+            Err(IndexError::Io(_) | IndexError::Empty) => None,
             Err(e) => return Err(Error::BadIndex { path, what: e.to_string() }),
         };
         Ok(cell.get_or_init(|| idx).as_ref())

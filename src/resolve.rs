@@ -44,16 +44,7 @@ use crate::error::Result;
 use crate::lookup::ModuleDir;
 use crate::name;
 
-/// What `/sys/module/<name>/initstate` says (builtin modules are known from the index
-/// before sysfs is asked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitState {
-    Live,
-    Coming,
-    Going,
-    /// No such module in the kernel (or its state could not be read).
-    Absent,
-}
+pub use crate::kernel::sysfs::{InitState, Sysfs};
 
 /// The running kernel's module state, as modprobe reads it. Tests fake it; the
 /// default reads sysfs ([`Sysfs`]).
@@ -68,37 +59,9 @@ impl<F: Fn(&str) -> InitState> KernelState for F {
     }
 }
 
-/// Module state read from `<root>/sys/module/<name>/initstate`.
-#[derive(Debug, Clone)]
-pub struct Sysfs {
-    root: PathBuf,
-}
-
-impl Sysfs {
-    /// sysfs under `root` (`/` for the running system).
-    pub fn new(root: impl Into<PathBuf>) -> Sysfs {
-        Sysfs { root: root.into() }
-    }
-}
-
 impl KernelState for Sysfs {
-    /// kmod's `kmod_module_get_initstate` for a non-builtin module: the file's text, or
-    /// when it is missing but the module's directory exists, "coming".
     fn initstate(&self, name: &str) -> InitState {
-        if name.is_empty() || name.contains('/') {
-            return InitState::Absent;
-        }
-        let dir = self.root.join("sys/module").join(name);
-        match std::fs::read(dir.join("initstate")) {
-            Ok(text) => match text.as_slice() {
-                b"live\n" => InitState::Live,
-                b"coming\n" => InitState::Coming,
-                b"going\n" => InitState::Going,
-                _ => InitState::Absent,
-            },
-            Err(_) if dir.is_dir() => InitState::Coming,
-            Err(_) => InitState::Absent,
-        }
+        Sysfs::initstate(self, name)
     }
 }
 
@@ -225,6 +188,8 @@ struct Obj {
     deps: Option<Vec<ModId>>,
     /// An install command set by lookup step 4 (instead of the fnmatch rule).
     install_override: Option<String>,
+    /// A remove command set by lookup step 4.
+    remove_override: Option<String>,
     builtin: Builtin,
     visited: bool,
     required: bool,
@@ -294,6 +259,7 @@ impl<'a> Resolver<'a> {
             path: None,
             deps: None,
             install_override: None,
+            remove_override: None,
             builtin: Builtin::Unknown,
             visited: false,
             required: false,
@@ -342,7 +308,9 @@ impl<'a> Resolver<'a> {
             return Ok(vec![id]);
         }
         if let Some(c) = config.removes.iter().find(|c| c.modname == alias) {
-            return Ok(vec![self.obj_by_name(&c.modname)]);
+            let id = self.obj_by_name(&c.modname);
+            self.objs[id.0].remove_override = Some(c.command.clone());
+            return Ok(vec![id]);
         }
         // 5. modules.alias.bin.
         let names = self.dir.alias_matches(alias)?;
@@ -422,7 +390,9 @@ impl<'a> Resolver<'a> {
         Ok(())
     }
 
-    fn deps(&mut self, id: ModId) -> Result<Vec<ModId>> {
+    /// The hard dependencies of a module (its `modules.dep` line), deepest first:
+    /// the order they are loaded in.
+    pub fn deps(&mut self, id: ModId) -> Result<Vec<ModId>> {
         self.load_dep(id)?;
         Ok(self.objs[id.0].deps.clone().unwrap_or_default())
     }
@@ -471,8 +441,23 @@ impl<'a> Resolver<'a> {
         self.config.install_for(&o.module.name).map(|c| c.command.clone())
     }
 
-    /// The modules the first matching softdep names, each looked up fully.
-    fn softdeps(&mut self, id: ModId) -> Result<(Vec<ModId>, Vec<ModId>)> {
+    /// The remove command that applies to a module (the first `remove` whose pattern
+    /// matches its name, unless lookup step 4 set one).
+    pub fn remove_command(&self, id: ModId) -> Option<String> {
+        let o = &self.objs[id.0];
+        if let Some(c) = &o.remove_override {
+            return Some(c.clone());
+        }
+        self.config.remove_for(&o.module.name).map(|c| c.command.clone())
+    }
+
+    /// A module object for a name (a holder read from sysfs, say), normalised.
+    pub fn by_name(&mut self, name: &str) -> ModId {
+        self.obj_by_name(name)
+    }
+
+    /// The modules the first matching softdep names, each looked up fully: (pre, post).
+    pub fn softdeps(&mut self, id: ModId) -> Result<(Vec<ModId>, Vec<ModId>)> {
         let config = self.config;
         let Some(sd) = config.softdep_for(&self.objs[id.0].module.name) else {
             return Ok((Vec::new(), Vec::new()));

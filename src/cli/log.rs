@@ -75,9 +75,57 @@ impl Log {
         self.log(Level::Info, msg)
     }
 
+    /// A libkmod message once the tool has hooked libkmod's logging
+    /// (`log_setup_kmod_log`): `prog: LEVEL: FILE:LINE FUNC() msg`, where FILE:LINE is
+    /// where kmod 30's libkmod logs it (Debian builds keep that in messages).
+    pub fn libkmod(&self, level: Level, func: &str, msg: &str) {
+        let origin = kmod30_origin(func);
+        let func = func.split('/').next().unwrap_or(func);
+        self.log_raw(level, &format!("{origin} {func}() {msg}"));
+    }
+
+    /// A libkmod message with libkmod's own logger (tools that do not hook it, such as
+    /// insmod and lsmod): `libkmod: LEVEL FILE:LINE FUNC: msg`, shown from ERROR up.
+    pub fn libkmod_default(&self, level: Level, func: &str, msg: &str) {
+        if level <= Level::Error {
+            let origin = kmod30_origin(func);
+            let func = func.split('/').next().unwrap_or(func);
+            let _ = writeln!(std::io::stderr().lock(), "libkmod: {} {origin} {func}: {msg}", level.name());
+        }
+    }
+
+    /// Like [`Log::log`] but never ends the process (libkmod's messages do not).
+    fn log_raw(&self, level: Level, msg: &str) {
+        if (level as i32) <= self.verbosity {
+            if self.syslog {
+                send_syslog(&self.prog, level, msg);
+            } else {
+                let _ = writeln!(std::io::stderr().lock(), "{}: {}: {}", self.prog, level.name(), msg);
+            }
+        }
+    }
+
     /// A message printed as is, with only the program name (getopt's style).
     pub fn plain(&self, msg: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{msg}");
+    }
+}
+
+/// Where kmod 30's libkmod (Debian 12's build) logs from each function it reports in.
+/// A `/suffix` tells apart two messages of one function.
+fn kmod30_origin(func: &str) -> &'static str {
+    match func {
+        "kmod_module_remove_module" => "../libkmod/libkmod-module.c:856",
+        "kmod_module_insert_module" => "../libkmod/libkmod-module.c:895",
+        "kmod_module_insert_module/info" => "../libkmod/libkmod-module.c:949",
+        "kmod_module_insert_module/modversion" => "../libkmod/libkmod-module.c:930",
+        "kmod_module_insert_module/vermagic" => "../libkmod/libkmod-module.c:936",
+        "command_do/run" => "../libkmod/libkmod-module.c:1041",
+        "command_do" => "../libkmod/libkmod-module.c:1047",
+        "lookup_softdep" => "../libkmod/libkmod-module.c:1567",
+        "kmod_module_new_from_loaded" => "../libkmod/libkmod-module.c:1725",
+        "kmod_module_get_holders" => "../libkmod/libkmod-module.c:1998",
+        _ => "../libkmod/libkmod-module.c",
     }
 }
 

@@ -5,11 +5,16 @@ pub mod depmod;
 pub mod getopt;
 pub mod info;
 pub mod info_json;
+pub mod insmod;
+pub mod kmod;
 pub mod log;
+pub mod lsmod;
 pub mod modinfo;
 pub mod modprobe;
 pub mod native;
+pub mod native_load;
 pub mod output;
+pub mod rmmod;
 pub mod stdio;
 
 use std::ffi::OsString;
@@ -21,7 +26,6 @@ pub fn version_text() -> String {
 
 /// Dispatch on argv[0]; returns the exit status.
 pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
-    let _ = stdio; // syslog fallback for modprobe arrives with the loading issue
     let args: Vec<String> = match args.into_iter().map(OsString::into_string).collect() {
         Ok(a) => a,
         Err(bad) => {
@@ -37,11 +41,11 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
         "modinfo" => modinfo::main(&argv0, &prog, rest),
         "depmod" => depmod::main(&argv0, &prog, rest),
         "modprobe" => modprobe::main(&argv0, &prog, rest, stdio),
-        "insmod" | "rmmod" | "lsmod" | "kmod" => {
-            Log::new(&prog).error("this applet is not implemented yet in rkmod");
-            1
-        }
-        _ => native::main(args),
+        "insmod" => insmod::main(&argv0, &prog, rest),
+        "rmmod" => rmmod::main(&argv0, &prog, rest),
+        "lsmod" => lsmod::main(&argv0, rest),
+        "kmod" => kmod::main(&argv0, rest),
+        _ => native::main(args, stdio),
     }
 }
 

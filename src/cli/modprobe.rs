@@ -15,9 +15,13 @@
 use std::path::{Path, PathBuf};
 
 use rkmod::config::{self, Config, LoadOptions, SHOW_CONFIG_END};
+use rkmod::insert::Force;
+use rkmod::kernel::System;
 use rkmod::lookup::ModuleDir;
 use rkmod::module::{symbol_summary, versions_in, ModuleImage, SymbolCrc};
-use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver, Sysfs};
+use rkmod::probe;
+use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver};
+use rkmod::unload::{self, RemoveOptions, Remover};
 
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::{Level, Log};
@@ -191,6 +195,11 @@ struct Opts {
     kversion: Option<String>,
     syslog: bool,
     verbose: i32,
+    force: Force,
+    remove_holders: bool,
+    wait_msec: u64,
+    /// What kmod appends to `MODPROBE_OPTIONS` for commands it runs (`-C`, `-s`, `-q`, `-v`).
+    env_options: Vec<String>,
 }
 
 /// Apply options in order (as kmod's getopt loop does); `Some(code)` ends the run.
@@ -205,6 +214,11 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
                 log.error(&format!("unexpected wait value '{arg}'."));
                 return Some(1);
             }
+            'w' => o.wait_msec = strtoul(&arg),
+            'f' => o.force = Force { vermagic: true, modversion: true },
+            FORCE_VERMAGIC => o.force.vermagic = true,
+            FORCE_MODVERSION => o.force.modversion = true,
+            REMOVE_HOLDERS => o.remove_holders = true,
             'R' => o.lookup_only = true,
             'i' => o.probe.ignore_commands = true,
             'b' => o.probe.use_blacklist = true,
@@ -215,12 +229,24 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
             }
             'c' => o.show_config = true,
             'n' => o.dry_run = true,
-            'C' => o.config_paths.push(PathBuf::from(arg)),
+            'C' => {
+                o.env_options.extend(["-C".to_string(), arg.clone()]);
+                o.config_paths.push(PathBuf::from(arg))
+            }
             'd' => o.root = Some(arg),
             'S' => o.kversion = Some(arg),
-            's' => o.syslog = true,
-            'q' => o.verbose = 0,
-            'v' => o.verbose += 1,
+            's' => {
+                o.env_options.push("-s".into());
+                o.syslog = true
+            }
+            'q' => {
+                o.env_options.push("-q".into());
+                o.verbose = 0
+            }
+            'v' => {
+                o.env_options.push("-v".into());
+                o.verbose += 1
+            }
             'V' => {
                 output::print(&super::version_text());
                 return Some(0);
@@ -232,11 +258,33 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
             FIRST_TIME => o.probe.first_time = true,
             SHOW_MODVERSIONS => o.show_modversions = true,
             SHOW_EXPORTS => o.show_exports = true,
-            // -f, --force-*, --remove-holders: only for loading and removing.
             _ => {}
         }
     }
     None
+}
+
+/// strtoul(s, NULL, 0) of a string [`valid_strtoul`] accepted (negative values wrap,
+/// as in C).
+fn strtoul(s: &str) -> u64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else if t.len() > 1 && t.starts_with('0') {
+        u64::from_str_radix(&t[1..], 8)
+    } else {
+        t.parse::<u64>()
+    }
+    .unwrap_or(u64::MAX);
+    if neg {
+        v.wrapping_neg()
+    } else {
+        v
+    }
 }
 
 /// Whether strtoul(s, &end, 0) consumes all of a non-empty `s`.
@@ -292,9 +340,10 @@ pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
         log.error("missing parameters. See -h.");
         return 1;
     }
+    let sys = System::detect();
     let kversion = match &o.kversion {
         Some(v) => v.clone(),
-        None => match rkmod::kernel::kernel_release() {
+        None => match sys.release() {
             Ok(v) => v,
             Err(e) => {
                 log.error(&format!("uname() failed: {e}"));
@@ -302,19 +351,31 @@ pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
             }
         },
     };
-    let dirname = resolve::module_dirname(o.root.as_deref(), &kversion);
+    let dirname = if o.root.is_none() && o.kversion.is_none() {
+        sys.module_dir(&kversion)
+    } else {
+        resolve::module_dirname(o.root.as_deref(), &kversion)
+    };
     // kmod 30 has no DISTCONFDIR: /usr/lib/modprobe.d is not among its directories
     // (on a merged-/usr system it is /lib/modprobe.d under another name, and reading
     // both would report each problem twice, under the wrong path).
     let defaults: Vec<PathBuf> = KMOD30_CONFIG_DIRS.iter().map(PathBuf::from).collect();
     let paths = if o.config_paths.is_empty() { &defaults } else { &o.config_paths };
-    let (config, warnings) = Config::load(Path::new("/"), Some(&dirname), paths, LoadOptions::kmod30());
+    let (config, warnings) = Config::load(sys.root(), Some(&dirname), paths, LoadOptions::kmod30());
     for line in config::kmod30_stderr(&warnings) {
         log.plain(&line);
     }
     log.verbosity = o.verbose;
     let dir = ModuleDir::new(&dirname);
-    let run = Run { o: &o, log: &log, dir: &dir, config: &config };
+    let mut env_value = std::env::var("MODPROBE_OPTIONS").ok();
+    for tok in &o.env_options {
+        env_value = Some(match env_value {
+            None => tok.clone(),
+            Some(old) => format!("{old} {tok}"),
+        });
+    }
+    let command_env = env_value.map(|v| vec![("MODPROBE_OPTIONS".to_string(), v)]).unwrap_or_default();
+    let run = Run { o: &o, log: &log, dir: &dir, config: &config, sys: &sys, command_env };
     let err = if o.show_config {
         run.show_config()
     } else if o.show_modversions {
@@ -356,6 +417,9 @@ struct Run<'a> {
     log: &'a Log,
     dir: &'a ModuleDir,
     config: &'a Config,
+    sys: &'a System,
+    /// Environment for install and remove commands (`MODPROBE_OPTIONS`).
+    command_env: Vec<(String, String)>,
 }
 
 impl Run<'_> {
@@ -425,22 +489,80 @@ impl Run<'_> {
         }
     }
 
-    /// `modprobe -r` for one name: the lookup and its message are kmod's; removing
-    /// itself comes with the loading work.
+    /// kmod's `rmmod()` for one command-line name: true on success.
     fn rmmod(&self, name: &str) -> bool {
-        let sysfs = Sysfs::new("/");
+        let sysfs = self.sys.sysfs();
         let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
-        if r.lookup(name).map(|l| l.is_empty()).unwrap_or(true) {
+        let list = match r.lookup(name) {
+            Ok(list) => list,
+            Err(resolve::LookupError::Index(e)) => {
+                self.log.error(&e.to_string());
+                return false;
+            }
+            // kmod returns the lookup's EINVAL without a word.
+            Err(resolve::LookupError::BadAlias) => return false,
+        };
+        if list.is_empty() {
             self.fail(&format!("Module {name} not found."));
             return false;
         }
-        self.log.error("removing modules is not implemented yet");
-        false
+        let opts = RemoveOptions {
+            dry_run: self.o.dry_run,
+            ignore_commands: self.o.probe.ignore_commands,
+            ignore_loaded: self.o.probe.ignore_loaded,
+            first_time: self.o.probe.first_time,
+            force: self.o.force.vermagic || self.o.force.modversion,
+            remove_holders: self.o.remove_holders,
+            wait_msec: self.o.wait_msec,
+            command_env: self.command_env.clone(),
+        };
+        let mut remover = Remover::new(self.sys, &mut r, opts);
+        for id in list {
+            let mut on = |ev: unload::Event<'_>| self.removal_event(ev);
+            if remover.remove(id, &mut on).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Print what kmod 30's modprobe prints for a removal event.
+    fn removal_event(&self, ev: unload::Event<'_>) {
+        use unload::Event;
+        match ev {
+            Event::Rmmod(name) => self.show(&format!("rmmod {name}\n")),
+            Event::Command(cmd) => self.show(&format!("remove {cmd}\n")),
+            Event::NotInKernel(name) => self.fail(&format!("Module {name} is not in kernel.")),
+            Event::Builtin(name) => self.fail(&format!("Module {name} is builtin.")),
+            Event::InUse { name, .. } => self.fail(&format!("Module {name} is in use.")),
+            Event::RemoveFailed { name, errno, waited } => {
+                let text = rkmod::error::errno_text(errno);
+                if waited {
+                    self.log.error(&format!("could not remove '{name}': {text}"));
+                } else {
+                    self.log.libkmod(
+                        Level::Error,
+                        "kmod_module_remove_module",
+                        &format!("could not remove '{name}': {text}"),
+                    );
+                }
+            }
+            Event::CommandFailed { name } => self.fail(&format!("Error running remove command for {name}")),
+            Event::Removed(_) => {}
+        }
+    }
+
+    /// kmod's `SHOW()`: printed with `-n`, `-D` or `-v`, flushed at once.
+    fn show(&self, text: &str) {
+        if self.o.do_show || self.o.verbose > Level::Warning as i32 {
+            output::print(text);
+            output::flush_stdout();
+        }
     }
 
     /// kmod's `insmod()` for one command-line name: true on success.
     fn insmod(&self, name: &str, extra: Option<&str>) -> bool {
-        let sysfs = Sysfs::new("/");
+        let sysfs = self.sys.sysfs();
         let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
         let list = match r.lookup(name) {
             Ok(list) => list,
@@ -479,47 +601,83 @@ impl Run<'_> {
                 return false;
             }
         };
-        let already = || {
-            self.log.error(&format!("could not insert '{modname}': Module already in kernel"));
-            false
-        };
         let steps = match plan {
-            Plan::InKernel { first_time: true } => return already(),
+            Plan::InKernel { first_time: true } => Err(libc::EEXIST),
             Plan::InKernel { first_time: false } | Plan::Blacklisted => return true,
-            Plan::Steps(steps) => steps,
+            Plan::Steps(steps) => Ok(steps),
         };
+        let exec = probe::Exec {
+            dry_run: self.o.dry_run,
+            ignore_loaded: self.o.probe.ignore_loaded,
+            first_time: self.o.probe.first_time,
+            force: self.o.force,
+            command_env: self.command_env.clone(),
+        };
+        let result = steps.and_then(|steps| {
+            let mut on = |ev: probe::Event<'_>| self.insertion_event(ev);
+            probe::execute(self.sys, &steps, &exec, &mut on)
+        });
+        match result {
+            Ok(()) => true,
+            Err(libc::EEXIST) => {
+                self.log.error(&format!("could not insert '{modname}': Module already in kernel"));
+                false
+            }
+            Err(libc::ENOENT) => {
+                self.log.error(&format!(
+                    "could not insert '{modname}': Unknown symbol in module, or unknown parameter (see dmesg)"
+                ));
+                false
+            }
+            Err(errno) => {
+                self.log.error(&format!("could not insert '{modname}': {}", rkmod::error::errno_text(errno)));
+                false
+            }
+        }
+    }
+
+    /// Print what kmod 30's modprobe (and its libkmod) prints for an insertion event.
+    fn insertion_event(&self, ev: probe::Event<'_>) {
+        use probe::Event;
         let show = self.o.do_show || self.o.verbose > Level::Warning as i32;
-        let mut out = String::new();
-        let mut work = false;
-        for s in &steps {
-            if s.in_kernel {
-                if s.requested && self.o.probe.first_time {
-                    output::print(&out);
-                    return already();
-                }
-                continue;
+        match ev {
+            Event::Action(step) if show => {
+                let line = match &step.action {
+                    Action::Install { command, options, .. } => format!("install {command} {options}\n"),
+                    Action::Insert { path, options } => format!("insmod {} {options}\n", path.display()),
+                    Action::Builtin => format!("builtin {}\n", step.module.name),
+                    Action::Missing { .. } => String::new(),
+                };
+                output::print(&line);
             }
-            work = true;
-            if !show {
-                continue;
+            Event::Action(_) | Event::AlreadyLoaded(_) | Event::Inserted(..) => {}
+            Event::InsertFailed(step, e) => {
+                if let Action::Insert { path, .. } = &step.action {
+                    let text = rkmod::error::errno_text(e.errno());
+                    let msg = format!("Failed to insert module '{}': {text}", path.display());
+                    self.log.libkmod(Level::Info, "kmod_module_insert_module/info", &msg);
+                }
             }
-            match &s.action {
-                Action::Install { command, options, .. } => {
-                    out.push_str(&format!("install {command} {options}\n"))
-                }
-                Action::Insert { path, options } => {
-                    out.push_str(&format!("insmod {} {options}\n", path.display()))
-                }
-                Action::Builtin => out.push_str(&format!("builtin {}\n", s.module.name)),
-                Action::Missing { .. } => {}
+            Event::NoFile(step) => {
+                let msg = format!("could not find module by name='{}'", step.module.name);
+                self.log.libkmod(Level::Error, "kmod_module_insert_module", &msg);
+            }
+            Event::CommandFailed { step, command, status } => {
+                let msg = format!(
+                    "Error running install command '{command}' for module {}: retcode {status}",
+                    step.module.name
+                );
+                self.log.libkmod(Level::Error, "command_do", &msg);
+            }
+            Event::CommandNotRun { step, command, errno } => {
+                let msg = format!(
+                    "Could not run install command '{command}' for module {}: {}",
+                    step.module.name,
+                    rkmod::error::errno_text(errno)
+                );
+                self.log.libkmod(Level::Error, "command_do/run", &msg);
             }
         }
-        if !self.o.dry_run && work {
-            self.log.error("loading modules is not implemented yet");
-            return false;
-        }
-        output::print(&out);
-        true
     }
 }
 

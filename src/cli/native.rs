@@ -1,10 +1,12 @@
-//! The native `rkmod` command line (clap): `rkmod info`, and the subcommands still to
-//! come, which say so and exit 1. Hidden helpers generate man pages and completions.
+//! The native `rkmod` command line (clap): `info`, `insert`, `remove`, `probe`, `deps`
+//! and `list` over the same engines as the kmod applets. Hidden helpers generate man
+//! pages and completions.
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::info::{self, InfoOptions};
 use super::log::Log;
+use super::native_load::{self, InsertArgs, ListArgs, RemoveArgs};
 
 /// Load, remove, inspect and index Linux kernel modules.
 #[derive(Parser, Debug)]
@@ -19,15 +21,15 @@ pub enum Command {
     /// Show information about kernel modules (modinfo)
     Info(InfoArgs),
     /// Insert a module file into the kernel (insmod)
-    Insert(Pending),
+    Insert(InsertArgs),
     /// Remove modules from the kernel (rmmod)
-    Remove(Pending),
+    Remove(RemoveArgs),
     /// Load or remove modules with their dependencies (modprobe)
-    Probe(Pending),
+    Probe(ProbeArgs),
     /// Generate modules.dep and the other module indexes (depmod)
     Deps(DepsArgs),
     /// List loaded modules (lsmod)
-    List(Pending),
+    List(ListArgs),
     /// Print a shell completion script
     #[command(hide = true)]
     Completions {
@@ -39,11 +41,112 @@ pub enum Command {
     Man { dir: std::path::PathBuf },
 }
 
-/// Arguments of subcommands that are not implemented yet.
+/// `rkmod probe`: modprobe's options (the kmod spellings as the long names).
 #[derive(Args, Debug)]
-pub struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    args: Vec<String>,
+pub struct ProbeArgs {
+    /// Module name or alias, then its parameters (with -a or -r: several names)
+    #[arg(value_name = "NAME", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub names: Vec<String>,
+    /// Remove instead of load (with what became unused, all the way down)
+    #[arg(short, long)]
+    pub remove: bool,
+    /// Every argument is a module name
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do nothing, print what would be done (with -v)
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// Print each action (-vv: more)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No messages
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Apply the blacklist to names too, not only to aliases
+    #[arg(short = 'b', long)]
+    pub use_blacklist: bool,
+    /// Ignore install/remove commands and softdeps of the named module
+    #[arg(short = 'i', long)]
+    pub ignore_install: bool,
+    /// Ignore version magic and symbol versions
+    #[arg(short, long)]
+    pub force: bool,
+    /// Ignore the version magic only
+    #[arg(long)]
+    pub force_vermagic: bool,
+    /// Ignore symbol versions only
+    #[arg(long)]
+    pub force_modversion: bool,
+    /// Fail if the module is already loaded (or, with -r, not loaded)
+    #[arg(long)]
+    pub first_time: bool,
+    /// Print the insmod/install/builtin lines that loading would run
+    #[arg(short = 'D', long)]
+    pub show_depends: bool,
+    /// Print the module names an alias resolves to
+    #[arg(short = 'R', long)]
+    pub show_alias: bool,
+    /// Print the configuration and the alias and symbol indexes
+    #[arg(short = 'c', long)]
+    pub show_config: bool,
+    /// Print a module file's __versions CRCs
+    #[arg(long)]
+    pub show_modversions: bool,
+    /// Print a module file's exported symbols
+    #[arg(long)]
+    pub show_exports: bool,
+    /// Read this configuration file or directory instead of the default ones
+    #[arg(short = 'C', long, value_name = "PATH")]
+    pub config: Vec<String>,
+    /// Root directory for /lib/modules
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub dirname: Option<String>,
+    /// Kernel version instead of `uname -r`
+    #[arg(short = 'S', long, value_name = "VERSION")]
+    pub set_version: Option<String>,
+    /// With -r: remove the modules holding it first
+    #[arg(long)]
+    pub remove_holders: bool,
+    /// With -r: wait up to MSEC for the module to become unused
+    #[arg(short, long, value_name = "MSEC")]
+    pub wait: Option<String>,
+}
+
+impl ProbeArgs {
+    /// The modprobe applet's argument list for these options.
+    fn applet_args(&self) -> Vec<String> {
+        let flags = [
+            (self.remove, "-r"),
+            (self.all, "-a"),
+            (self.dry_run, "-n"),
+            (self.quiet, "-q"),
+            (self.use_blacklist, "-b"),
+            (self.ignore_install, "-i"),
+            (self.force, "-f"),
+            (self.force_vermagic, "--force-vermagic"),
+            (self.force_modversion, "--force-modversion"),
+            (self.first_time, "--first-time"),
+            (self.show_depends, "-D"),
+            (self.show_alias, "-R"),
+            (self.show_config, "-c"),
+            (self.show_modversions, "--show-modversions"),
+            (self.show_exports, "--show-exports"),
+            (self.remove_holders, "--remove-holders"),
+        ];
+        let mut args: Vec<String> = flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.to_string()).collect();
+        args.extend(std::iter::repeat_n("-v".to_string(), self.verbose as usize));
+        for c in &self.config {
+            args.extend(["-C".to_string(), c.clone()]);
+        }
+        for (flag, value) in [("-d", &self.dirname), ("-S", &self.set_version), ("-w", &self.wait)] {
+            if let Some(v) = value {
+                args.extend([flag.to_string(), v.clone()]);
+            }
+        }
+        args.push("--".into());
+        args.extend(self.names.iter().cloned());
+        args
+    }
 }
 
 /// `rkmod deps`: depmod's options.
@@ -161,7 +264,7 @@ impl InfoArgs {
 }
 
 /// Run the native CLI.
-pub fn main(args: Vec<String>) -> i32 {
+pub fn main(args: Vec<String>, stdio: super::stdio::Stdio) -> i32 {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -218,11 +321,10 @@ pub fn main(args: Vec<String>) -> i32 {
             args.extend(d.files.iter().cloned());
             super::depmod::main("rkmod", "rkmod", &args)
         }
-        other => {
-            let name = format!("{other:?}").split('(').next().unwrap_or_default().to_lowercase();
-            log.error(&format!("'rkmod {name}' is not implemented yet"));
-            1
-        }
+        Command::Insert(a) => native_load::insert(&a, &log),
+        Command::Remove(a) => native_load::remove(&a, &log),
+        Command::List(a) => native_load::list(&a, &log),
+        Command::Probe(p) => super::modprobe::main("rkmod", "rkmod", &p.applet_args(), stdio),
     }
 }
 

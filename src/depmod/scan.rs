@@ -68,7 +68,11 @@ impl Walker<'_> {
     fn top(&mut self, dir: &Path, relative: bool) {
         match Dir::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
             Ok(d) => self.walk(d, dir.to_path_buf(), relative.then(String::new)),
-            Err(e) => self.problems.push(format!("could not open directory {}: {}", dir.display(), e.desc())),
+            Err(e) => self.problems.push(format!(
+                "could not open directory {}: {}",
+                dir.display(),
+                crate::error::errno_text(e as i32)
+            )),
         }
     }
 
@@ -101,7 +105,11 @@ impl Walker<'_> {
                 Ok(st) => st,
                 Err(e) => {
                     if is_module || kind != Some(Type::Symlink) {
-                        self.problems.push(format!("fstatat({}): {}", child.display(), e.desc()));
+                        self.problems.push(format!(
+                            "fstatat({}): {}",
+                            child.display(),
+                            crate::error::errno_text(e as i32)
+                        ));
                     }
                     continue;
                 }
@@ -114,7 +122,11 @@ impl Walker<'_> {
                 let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
                 match Dir::openat(&d, name.as_slice(), flags, Mode::empty()) {
                     Ok(sub) => self.walk(sub, child, child_rel),
-                    Err(e) => self.problems.push(format!("openat({}): {}", child.display(), e.desc())),
+                    Err(e) => self.problems.push(format!(
+                        "openat({}): {}",
+                        child.display(),
+                        crate::error::errno_text(e as i32)
+                    )),
                 }
             } else if is_module {
                 if fmt != SFlag::S_IFREG {

@@ -47,6 +47,10 @@ pub enum IndexError {
     /// Opening, sizing or mapping the file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The file is empty: kmod 30's depmod writes 0-byte `modules.builtin*.bin` when
+    /// `modules.builtin` is missing, and libkmod then finds nothing in them.
+    #[error("index file is empty")]
+    Empty,
     /// The file is malformed; the text says what is wrong and where.
     #[error("corrupt index: {0}")]
     Corrupt(String),
@@ -223,6 +227,9 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index, IndexError> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
+        if len == 0 {
+            return Err(IndexError::Empty);
+        }
         if len < HEADER_LEN as u64 {
             return Err(corrupt(format!("file is {len} bytes, shorter than the {HEADER_LEN}-byte header")));
         }
@@ -1064,7 +1071,7 @@ mod tests {
 
         let empty = dir.path().join("empty.bin");
         std::fs::File::create(&empty).unwrap();
-        assert!(matches!(Index::open(&empty), Err(IndexError::Corrupt(_))));
+        assert!(matches!(Index::open(&empty), Err(IndexError::Empty)));
 
         let short = dir.path().join("short.bin");
         std::fs::write(&short, [0xB0, 0x07, 0xF4, 0x57, 0, 2]).unwrap();

@@ -215,6 +215,15 @@ impl<'a> Elf<'a> {
         self.find_section(name).and_then(|i| self.section_data(i))
     }
 
+    /// File offset and size of section `idx`, when its range lies inside the file.
+    pub fn section_range(&self, idx: usize) -> Option<(usize, usize)> {
+        if !self.section_in_bounds(idx) {
+            return None;
+        }
+        let sh = &self.sections[idx];
+        Some((usize::try_from(sh.sh_offset).ok()?, usize::try_from(sh.sh_size).ok()?))
+    }
+
     /// Offset of the `sh_flags` field of section `idx` in the image (for `--force` stripping).
     pub fn section_flags_offset(&self, idx: usize) -> Option<(usize, usize)> {
         let (entry, flags_len) = if self.is_32bit() { (40u64, 4) } else { (64u64, 8) };

@@ -8,6 +8,7 @@ pub mod elf;
 pub mod file;
 pub mod modinfo;
 pub mod signature;
+pub mod strip;
 
 use std::path::Path;
 

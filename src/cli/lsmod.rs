@@ -1,0 +1,84 @@
+//! `lsmod` and `kmod list`: the loaded modules, in `/proc/modules` order.
+//!
+//! kmod 30's format exactly: the header `Module                  Size  Used by`, then
+//! `printf("%-19s %8ld  %d", name, size, refcnt)` and the holders (` a,b`). Size is
+//! `coresize` (else the `/proc/modules` column), refcnt `refcnt`, holders the readdir
+//! order of `holders/`; a value that cannot be read prints as its negative errno, as
+//! kmod does (a module unloading meanwhile shows `-2`). Any argument is a usage error.
+//! `rkmod list --json` gives the same data as a versioned document.
+
+use super::log::{Level, Log};
+use super::output;
+use rkmod::kernel::System;
+
+/// One row of the listing.
+#[derive(Debug, serde::Serialize)]
+pub struct Row {
+    pub name: String,
+    pub size: i64,
+    pub refcnt: i64,
+    pub holders: Vec<String>,
+}
+
+/// The loaded modules, or the errno of reading `/proc/modules`. Unreadable holder
+/// directories are reported through `on_holders_error` (libkmod logs them).
+pub fn rows(sys: &System, on_holders_error: &mut dyn FnMut(&str, i32)) -> Result<Vec<Row>, i32> {
+    let sysfs = sys.sysfs();
+    let modules = sysfs.proc_modules().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    Ok(modules
+        .into_iter()
+        .map(|m| {
+            let refcnt = sysfs.refcnt(&m.name).unwrap_or_else(|e| -(e as i64));
+            let size = sysfs.size(&m.name).unwrap_or_else(|e| -(e as i64));
+            let holders = sysfs.holders(&m.name).unwrap_or_else(|e| {
+                on_holders_error(&m.name, e);
+                Vec::new()
+            });
+            Row { name: m.name, size, refcnt, holders }
+        })
+        .collect())
+}
+
+/// The text lsmod prints for the rows.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::from("Module                  Size  Used by\n");
+    for r in rows {
+        out.push_str(&format!("{:<19} {:>8}  {}", r.name, r.size, r.refcnt));
+        if !r.holders.is_empty() {
+            out.push(' ');
+            out.push_str(&r.holders.join(","));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `lsmod` / `kmod list`: `argv0` is how the tool was named (printed in the usage line).
+pub fn main(argv0: &str, args: &[String]) -> i32 {
+    if !args.is_empty() {
+        Log::new("lsmod").plain(&format!("Usage: {argv0}"));
+        return 1;
+    }
+    let log = Log::new("lsmod");
+    let sys = System::detect();
+    let mut holders_error = |name: &str, errno: i32| {
+        let msg = format!("could not open '/sys/module/{name}/holders': {}", rkmod::error::errno_text(errno));
+        log.libkmod_default(Level::Error, "kmod_module_get_holders", &msg);
+    };
+    match rows(&sys, &mut holders_error) {
+        Ok(rows) => {
+            output::print(&render(&rows));
+            0
+        }
+        Err(errno) => {
+            let text = rkmod::error::errno_text(errno);
+            log.libkmod_default(
+                Level::Error,
+                "kmod_module_new_from_loaded",
+                &format!("could not open /proc/modules: {text}"),
+            );
+            log.plain(&format!("Error: could not get list of modules: {text}"));
+            1
+        }
+    }
+}

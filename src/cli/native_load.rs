@@ -1,0 +1,230 @@
+//! The native loading subcommands: `rkmod insert`, `rkmod remove`, `rkmod list`.
+//!
+//! The same engines as insmod, rmmod and lsmod, with clearer messages: each failure
+//! says what the kernel's answer usually means and where to look (dmesg), an in-use
+//! module lists its holders and what to run instead, `remove` keeps going past a
+//! failed name, and `-v` says which system call took the module and why (in-kernel
+//! decompression, or userspace and the reason). `rkmod list --json` is the listing as
+//! a versioned document (`rkmod.list/1`, see docs/load-json.md).
+
+use std::ffi::CString;
+use std::path::Path;
+
+use clap::Args;
+
+use super::insmod::{insert_strerror, join_params};
+use super::log::Log;
+use super::output;
+use rkmod::insert::{insert_file, Force, InsertError, Inserted, Route, Userspace};
+use rkmod::kernel::{System, O_NONBLOCK, O_TRUNC};
+use rkmod::lookup::ModuleDir;
+use rkmod::unload::{rmmod_checks, InUse};
+
+/// `rkmod insert`.
+#[derive(Args, Debug)]
+pub struct InsertArgs {
+    /// The module file (.ko, .ko.xz, .ko.zst, .ko.gz)
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Module parameters (name=value)
+    #[arg(value_name = "PARAM", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    /// Ignore the version magic and symbol versions (both kernel checks)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Ignore the version magic only
+    #[arg(long)]
+    pub force_vermagic: bool,
+    /// Ignore symbol versions only
+    #[arg(long)]
+    pub force_modversion: bool,
+    /// Say how the module was handed to the kernel
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `rkmod remove`.
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    /// Module names (or module files: their name is used)
+    #[arg(required = true, value_name = "MODULE")]
+    pub modules: Vec<String>,
+    /// Remove even when in use (needs CONFIG_MODULE_FORCE_UNLOAD; dangerous)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Say what was removed
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `rkmod list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON (schema rkmod.list/1)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What the kernel's refusal usually means, for a human.
+fn hint(errno: i32) -> &'static str {
+    match errno {
+        libc::ENOEXEC => "not a module for this kernel (format, architecture or version magic); see dmesg",
+        libc::ENOENT => "it needs a symbol no loaded module exports: load its dependencies first (rkmod probe NAME); see dmesg",
+        libc::EINVAL => "a parameter value was rejected, or the module's init failed; see dmesg",
+        libc::EEXIST => "a module of that name is loaded already",
+        libc::EPERM => "not allowed: needs root (CAP_SYS_MODULE), or loading is locked down or needs a valid signature",
+        libc::EKEYREJECTED | libc::EBADMSG => "its signature was rejected; see dmesg",
+        libc::ENOMEM => "the kernel is out of memory",
+        libc::ENOSPC | libc::EBUSY => "the kernel refused it; see dmesg",
+        _ => "see dmesg",
+    }
+}
+
+fn route_text(done: &Inserted) -> String {
+    match &done.route {
+        Route::Finit { flags } if done.compression == rkmod::module::Compression::None => {
+            format!("finit_module, flags {flags:#x}")
+        }
+        Route::Finit { flags } => {
+            format!("finit_module, in-kernel {} decompression, flags {flags:#x}", done.compression.name())
+        }
+        Route::InitModule { why, stripped } => {
+            let why = match why {
+                None => String::new(),
+                Some(Userspace::NoKernelDecompressor) => ": the kernel has no module decompressor".into(),
+                Some(Userspace::OtherFormat { kernel }) => format!(": the kernel decompresses {kernel} only"),
+                Some(Userspace::DecoderRejects(r)) => format!(": {r}"),
+                Some(Userspace::NoFinit) => ": the kernel has no finit_module".into(),
+            };
+            let what = if done.compression == rkmod::module::Compression::None {
+                "init_module".to_string()
+            } else {
+                format!("decompressed {} here, init_module", done.compression.name())
+            };
+            let strip = if stripped.is_some() { ", version checks stripped" } else { "" };
+            format!("{what}{strip}{why}")
+        }
+    }
+}
+
+/// `rkmod insert FILE [PARAM...]`.
+pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
+    let force = Force { vermagic: a.force || a.force_vermagic, modversion: a.force || a.force_modversion };
+    let path = super::info::absolute(Path::new(&a.file));
+    let sys = System::detect();
+    match insert_file(&sys, &path, &join_params(&a.params), force) {
+        Ok(done) => {
+            if a.verbose {
+                output::print(&format!("inserted {} ({})\n", a.file, route_text(&done)));
+            }
+            0
+        }
+        Err(InsertError::File(e)) => {
+            log.error(&format!("could not read module {}: {}", a.file, e.detail()));
+            1
+        }
+        Err(InsertError::Strip { errno }) => {
+            log.error(&format!(
+                "could not insert {}: {}: not a valid module image",
+                a.file,
+                insert_strerror(errno)
+            ));
+            1
+        }
+        Err(InsertError::Kernel { errno, .. }) => {
+            log.error(&format!("could not insert {}: {} ({})", a.file, insert_strerror(errno), hint(errno)));
+            1
+        }
+    }
+}
+
+/// `rkmod remove MODULE...`.
+pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
+    let sys = System::detect();
+    let dir = sys.release().ok().map(|v| ModuleDir::new(sys.module_dir(&v)));
+    let mut failed = false;
+    for arg in &a.modules {
+        let name = if std::fs::metadata(arg).is_ok() {
+            rkmod::name::path_to_modname(Path::new(arg))
+        } else {
+            rkmod::name::modname_normalize(arg)
+        };
+        if !a.force {
+            let builtin = dir.as_ref().and_then(|d| d.is_builtin(&name).ok()).unwrap_or(false);
+            let mut blocked = false;
+            for c in rmmod_checks(&sys, &name, builtin) {
+                blocked = true;
+                match c {
+                    InUse::Builtin => log.error(&format!("{name} is built into the kernel: it cannot be removed")),
+                    InUse::NotLoaded => log.error(&format!("{name} is not loaded")),
+                    InUse::HeldBy(h) => log.error(&format!(
+                        "{name} is in use by: {} (remove them first, or run: rkmod probe -r --remove-holders {name})",
+                        h.join(" ")
+                    )),
+                    InUse::Referenced => {
+                        log.error(&format!("{name} is in use (by a process or the kernel; nothing module-side holds it)"))
+                    }
+                    InUse::NoUnloadSupport => {
+                        log.error(&format!("{name} cannot be removed: the kernel has no module unloading"))
+                    }
+                    InUse::HoldersUnreadable(_) | InUse::RefcntUnreadable(_) => blocked = false,
+                }
+            }
+            if blocked {
+                failed = true;
+                continue;
+            }
+        }
+        let flags = O_NONBLOCK | if a.force { O_TRUNC } else { 0 };
+        let result = CString::new(name.clone())
+            .map_err(|_| libc::EINVAL)
+            .and_then(|c| sys.kernel().delete_module(&c, flags));
+        match result {
+            Ok(()) if a.verbose => output::print(&format!("removed {name}\n")),
+            Ok(()) => {}
+            Err(errno) => {
+                let why = match errno {
+                    libc::EWOULDBLOCK => " (still in use)",
+                    libc::ENOENT => " (not loaded)",
+                    libc::EPERM => " (needs root)",
+                    _ => "",
+                };
+                log.error(&format!("could not remove {name}: {}{why}", rkmod::error::errno_text(errno)));
+                failed = true;
+            }
+        }
+    }
+    i32::from(failed)
+}
+
+#[derive(serde::Serialize)]
+struct ListDoc {
+    schema: &'static str,
+    modules: Vec<super::lsmod::Row>,
+}
+
+/// `rkmod list [--json]`.
+pub fn list(a: &ListArgs, log: &Log) -> i32 {
+    let sys = System::detect();
+    let mut ignore = |_: &str, _: i32| {};
+    match super::lsmod::rows(&sys, &mut ignore) {
+        Ok(rows) if a.json => {
+            let doc = ListDoc { schema: "rkmod.list/1", modules: rows };
+            output::print(&format!("{}\n", serde_json::to_string_pretty(&doc).unwrap_or_default()));
+            0
+        }
+        Ok(rows) => {
+            output::print(&super::lsmod::render(&rows));
+            0
+        }
+        Err(errno) => {
+            let path = sys.sysfs().proc_modules_path();
+            log.error(&format!(
+                "could not read {}: {} (a kernel without module support has none)",
+                path.display(),
+                rkmod::error::errno_text(errno)
+            ));
+            1
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The `rmmod` applet: remove modules by name, no configuration read.
+//!
+//! kmod 30's options (`-f`, `-s`, `-v`, `-V`, `-h`; `-w` is in its option string but
+//! is an error). Each argument that `stat`s is a path (the module name is its file
+//! name without extensions), anything else a name. Without `-f`, rmmod's checks come
+//! first, with its messages: builtin, not currently loaded, in use by its holders, in
+//! use, no unload support. Then `delete_module(O_NONBLOCK [| O_TRUNC])`. A failed
+//! check or removal sets the exit status and goes on with the next name. Messages
+//! below ERROR are hidden unless `-v`.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::log::{Level, Log};
+use super::output;
+use rkmod::kernel::{System, O_NONBLOCK, O_TRUNC};
+use rkmod::lookup::ModuleDir;
+use rkmod::unload::{rmmod_checks, InUse};
+
+const SHORT: &str = "fsvVwh";
+const LONG: &[LongOpt] = &[
+    LongOpt::new("force", HasArg::No, 'f'),
+    LongOpt::new("syslog", HasArg::No, 's'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("wait", HasArg::No, 'w'),
+    LongOpt::new("help", HasArg::No, 'h'),
+];
+
+fn help(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} [options] modulename ...\n\
+         Options:\n\
+         \t-f, --force       forces a module unload and may crash your\n\
+         \t                  machine. This requires Forced Module Removal\n\
+         \t                  option in your kernel. DANGEROUS\n\
+         \t-s, --syslog      print to syslog, not stderr\n\
+         \t-v, --verbose     enables more messages\n\
+         \t-V, --version     show version\n\
+         \t-h, --help        show this help\n"
+    )
+}
+
+#[derive(Default)]
+struct Opts {
+    force: bool,
+    syslog: bool,
+    verbose: i32,
+}
+
+fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> {
+    for p in parsed {
+        match p {
+            Parsed::Opt('f', _) => o.force = true,
+            Parsed::Opt('s', _) => o.syslog = true,
+            Parsed::Opt('v', _) => o.verbose += 1,
+            Parsed::Opt('h', _) => {
+                output::print(&help(prog));
+                return Some(0);
+            }
+            Parsed::Opt('V', _) => {
+                output::print(&super::version_text());
+                return Some(0);
+            }
+            Parsed::Opt(c, _) => {
+                log.error(&format!("unexpected getopt_long() value '{c}'."));
+                return Some(1);
+            }
+            Parsed::Positional(_) => {}
+        }
+    }
+    None
+}
+
+/// Run the applet.
+pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+    let mut log = Log::new(prog);
+    log.verbosity = Level::Error as i32;
+    let mut o = Opts { verbose: Level::Error as i32, ..Opts::default() };
+    let parsed = match getopt_long(args, SHORT, LONG) {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(code) = apply(&e.parsed, &mut o, prog, &log) {
+                return code;
+            }
+            log.plain(&format!("{argv0}: {}", e.message));
+            return 1;
+        }
+    };
+    if let Some(code) = apply(&parsed, &mut o, prog, &log) {
+        return code;
+    }
+    log.syslog = o.syslog;
+    log.verbosity = o.verbose;
+    let names = super::getopt::positionals(parsed);
+    if names.is_empty() {
+        log.error("missing module name.");
+        return 1;
+    }
+    let sys = System::detect();
+    let dir = sys.release().ok().map(|v| ModuleDir::new(sys.module_dir(&v)));
+    let mut failed = 0;
+    for arg in &names {
+        let name = if std::fs::metadata(arg).is_ok() {
+            rkmod::name::path_to_modname(Path::new(arg))
+        } else {
+            rkmod::name::modname_normalize(arg)
+        };
+        if !o.force {
+            let builtin = dir.as_ref().and_then(|d| d.is_builtin(&name).ok()).unwrap_or(false);
+            if !report_checks(&log, &name, &rmmod_checks(&sys, &name, builtin)) {
+                failed += 1;
+                continue;
+            }
+        }
+        let flags = O_NONBLOCK | if o.force { O_TRUNC } else { 0 };
+        let Ok(cname) = CString::new(name.clone()) else {
+            failed += 1;
+            continue;
+        };
+        if let Err(errno) = sys.kernel().delete_module(&cname, flags) {
+            let text = rkmod::error::errno_text(errno);
+            log.libkmod(
+                Level::Error,
+                "kmod_module_remove_module",
+                &format!("could not remove '{name}': {text}"),
+            );
+            log.error(&format!("could not remove module {arg}: {text}"));
+            failed += 1;
+        }
+    }
+    if failed == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+/// Print rmmod's messages for the checks; true when the module may be removed.
+fn report_checks(log: &Log, name: &str, checks: &[InUse]) -> bool {
+    let mut ok = true;
+    for c in checks {
+        match c {
+            InUse::Builtin => log.error(&format!("Module {name} is builtin.")),
+            InUse::NotLoaded => log.error(&format!("Module {name} is not currently loaded")),
+            InUse::HoldersUnreadable(errno) => {
+                let path = format!("/sys/module/{name}/holders");
+                let msg = format!("could not open '{path}': {}", rkmod::error::errno_text(*errno));
+                log.libkmod(Level::Error, "kmod_module_get_holders", &msg);
+                continue;
+            }
+            InUse::HeldBy(holders) => {
+                log.error(&format!("Module {name} is in use by: {}", holders.join(" ")))
+            }
+            InUse::Referenced => log.error(&format!("Module {name} is in use")),
+            InUse::NoUnloadSupport => log.error("Module unloading is not supported"),
+            InUse::RefcntUnreadable(_) => {}
+        }
+        ok = false;
+    }
+    ok
+}

@@ -1,0 +1,450 @@
+//! A fake kernel for tests: the module syscalls acted out on a rooted tree.
+//!
+//! It keeps what the real kernel publishes under a scratch root, so the tools read
+//! their state back exactly as they read the real thing:
+//! `sys/module/<name>/{initstate,refcnt,coresize,holders/,parameters/}` and
+//! `proc/modules` (newest first, the kernel's line format). Loading checks what the
+//! kernel checks and fails as it fails: not ELF (ENOEXEC), vermagic other than
+//! `proc/sys/kernel/osrelease` without `MODULE_INIT_IGNORE_VERMAGIC` (ENOEXEC), already
+//! loaded (EEXIST), a `depends=` module not loaded (ENOENT, "Unknown symbol"), a
+//! parameter value its `parmtype` rejects (EINVAL; unknown names are ignored), a
+//! compressed file without `MODULE_INIT_COMPRESSED_FILE` (ENOEXEC), with it but
+//! another format than `sys/module/compression` or a stream the kernel decoder
+//! rejects (EINVAL). Removal fails with ENOENT (not loaded) or EWOULDBLOCK (holders, or
+//! a reference count without `O_TRUNC`).
+//!
+//! Control files under `ROOT/fake/`: `fail` (lines `NAME ERRNO`: that module's init
+//! fails), `busy` (lines `NAME N`: the next N removals fail with EAGAIN), `no-finit`
+//! (finit_module is ENOSYS, as before Linux 3.8). Every call is appended to
+//! `ROOT/fake/calls` as one JSON object per line (call, module name, file, flags,
+//! parameters, what the image held, result errno or 0). Calls from concurrent
+//! processes are serialised with `flock` on `ROOT/fake/lock`.
+
+use std::ffi::CStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use super::Kernel;
+use crate::module::{file::decompress, Compression, Elf, Field, ModuleImage};
+
+/// The fake kernel rooted at a directory.
+pub struct FakeKernel {
+    root: PathBuf,
+}
+
+/// What a load call saw, for the call log.
+#[derive(serde::Serialize, Default)]
+struct CallRecord {
+    call: &'static str,
+    name: Option<String>,
+    file: Option<String>,
+    flags: u32,
+    params: String,
+    /// The compression of the bytes the kernel was given (finit_module).
+    compression: Option<&'static str>,
+    /// The image still had a vermagic string.
+    vermagic: Option<bool>,
+    /// The image's `__versions` section was still allocated (not stripped).
+    modversions: Option<bool>,
+    errno: i32,
+}
+
+impl FakeKernel {
+    /// A fake kernel keeping its state under `root`.
+    pub fn new(root: &Path) -> FakeKernel {
+        FakeKernel { root: root.to_path_buf() }
+    }
+
+    fn modules(&self) -> PathBuf {
+        self.root.join("sys/module")
+    }
+
+    fn ctl(&self, name: &str) -> PathBuf {
+        self.root.join("fake").join(name)
+    }
+
+    fn lock(&self) -> Option<nix::fcntl::Flock<File>> {
+        fs::create_dir_all(self.root.join("fake")).ok()?;
+        let f = OpenOptions::new().create(true).truncate(false).write(true).open(self.ctl("lock")).ok()?;
+        nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).ok()
+    }
+
+    fn log(&self, rec: &CallRecord) {
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(self.ctl("calls")) {
+            let mut line = serde_json::to_string(rec).unwrap_or_default();
+            line.push('\n');
+            let _ = f.write_all(line.as_bytes());
+        }
+    }
+
+    /// `NAME VALUE` lines of a control file.
+    fn control(&self, file: &str) -> Vec<(String, i64)> {
+        let text = fs::read_to_string(self.ctl(file)).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?.to_string(), w.next()?.parse().ok()?))
+            })
+            .collect()
+    }
+
+    fn release(&self) -> Option<String> {
+        fs::read_to_string(self.root.join("proc/sys/kernel/osrelease")).ok().map(|s| s.trim().to_string())
+    }
+
+    fn is_loaded(&self, name: &str) -> bool {
+        self.modules().join(name).join("initstate").exists()
+    }
+
+    fn loaded_order(&self) -> Vec<String> {
+        let text = fs::read_to_string(self.ctl("loaded")).unwrap_or_default();
+        text.lines().map(str::to_string).collect()
+    }
+
+    fn read_num(path: &Path) -> i64 {
+        fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+    }
+
+    /// Rewrite `proc/modules` from the loaded modules, newest first.
+    fn write_proc_modules(&self) {
+        let mut out = String::new();
+        for name in self.loaded_order().iter().rev() {
+            let dir = self.modules().join(name);
+            let size = Self::read_num(&dir.join("coresize"));
+            let refcnt = Self::read_num(&dir.join("refcnt"));
+            let mut users: Vec<String> = fs::read_dir(dir.join("holders"))
+                .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            users.sort();
+            let users = if users.is_empty() {
+                "-".to_string()
+            } else {
+                users.iter().map(|u| format!("{u},")).collect()
+            };
+            out.push_str(&format!("{name} {size} {refcnt} {users} Live 0x0000000000000000 (OE)\n"));
+        }
+        let _ = fs::create_dir_all(self.root.join("proc"));
+        let _ = fs::write(self.root.join("proc/modules"), out);
+    }
+
+    /// Load an ELF image as the kernel's `load_module` would.
+    fn load(&self, image: &[u8], params: &str, flags: u32, rec: &mut CallRecord) -> Result<(), i32> {
+        let elf = Elf::parse(image).map_err(|_| libc::ENOEXEC)?;
+        let fields = ModuleImage::fields_in(&elf).unwrap_or_default();
+        let field = |k: &str| {
+            fields.iter().find(|f| f.key_is(k)).map(|f| String::from_utf8_lossy(&f.value).into_owned())
+        };
+        let name = this_module_name(&elf).or_else(|| field("name")).ok_or(libc::ENOEXEC)?;
+        rec.name = Some(name.clone());
+        let vermagic = field("vermagic");
+        rec.vermagic = Some(vermagic.is_some());
+        rec.modversions = Some(elf.find_section("__versions").is_some_and(|i| section_alloc(&elf, image, i)));
+        if flags & super::MODULE_INIT_IGNORE_VERMAGIC == 0 {
+            if let (Some(v), Some(release)) = (&vermagic, self.release()) {
+                if v.split(' ').next() != Some(release.as_str()) {
+                    return Err(libc::ENOEXEC);
+                }
+            }
+        }
+        if self.is_loaded(&name) {
+            return Err(libc::EEXIST);
+        }
+        let deps: Vec<String> = field("depends")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(|d| d.replace('-', "_"))
+            .collect();
+        if deps.iter().any(|d| !self.is_loaded(d)) {
+            return Err(libc::ENOENT);
+        }
+        let values = check_params(&fields, params)?;
+        if let Some((_, errno)) = self.control("fail").into_iter().find(|(n, _)| *n == name) {
+            return Err(errno as i32);
+        }
+        let dir = self.modules().join(&name);
+        fs::create_dir_all(dir.join("holders")).map_err(|_| libc::ENOMEM)?;
+        fs::create_dir_all(dir.join("parameters")).map_err(|_| libc::ENOMEM)?;
+        for (p, v) in values {
+            let _ = fs::write(dir.join("parameters").join(p), format!("{v}\n"));
+        }
+        let _ = fs::write(dir.join("refcnt"), "0\n");
+        let _ = fs::write(dir.join("coresize"), format!("{}\n", image.len().div_ceil(4096) * 4096));
+        let _ = fs::write(dir.join("fake-deps"), deps.join("\n"));
+        for d in &deps {
+            let ddir = self.modules().join(d);
+            let n = Self::read_num(&ddir.join("refcnt"));
+            let _ = fs::write(ddir.join("refcnt"), format!("{}\n", n + 1));
+            let _ = std::os::unix::fs::symlink(format!("../../{name}"), ddir.join("holders").join(&name));
+        }
+        let _ = fs::write(dir.join("initstate"), "live\n");
+        let mut order = self.loaded_order();
+        order.push(name);
+        let _ = fs::write(self.ctl("loaded"), order.join("\n") + "\n");
+        self.write_proc_modules();
+        Ok(())
+    }
+
+    fn delete(&self, name: &str, flags: u32) -> Result<(), i32> {
+        if !self.is_loaded(name) {
+            return Err(libc::ENOENT);
+        }
+        let busy = self.control("busy");
+        if let Some((_, n)) = busy.iter().find(|(m, _)| m == name) {
+            if *n > 0 {
+                let rest: String = busy
+                    .iter()
+                    .map(|(m, k)| format!("{m} {}\n", if m == name { k - 1 } else { *k }))
+                    .collect();
+                let _ = fs::write(self.ctl("busy"), rest);
+                return Err(libc::EAGAIN);
+            }
+        }
+        let dir = self.modules().join(name);
+        let holders = fs::read_dir(dir.join("holders")).map(|d| d.count()).unwrap_or(0);
+        if holders > 0 {
+            return Err(libc::EWOULDBLOCK);
+        }
+        if Self::read_num(&dir.join("refcnt")) > 0 && flags & super::O_TRUNC == 0 {
+            return Err(libc::EWOULDBLOCK);
+        }
+        let deps = fs::read_to_string(dir.join("fake-deps")).unwrap_or_default();
+        for d in deps.lines().filter(|d| !d.is_empty()) {
+            let ddir = self.modules().join(d);
+            let n = Self::read_num(&ddir.join("refcnt"));
+            let _ = fs::write(ddir.join("refcnt"), format!("{}\n", (n - 1).max(0)));
+            let _ = fs::remove_file(ddir.join("holders").join(name));
+        }
+        let _ = fs::remove_dir_all(&dir);
+        let order: Vec<String> = self.loaded_order().into_iter().filter(|m| m != name).collect();
+        let _ = fs::write(self.ctl("loaded"), order.iter().map(|m| format!("{m}\n")).collect::<String>());
+        self.write_proc_modules();
+        Ok(())
+    }
+}
+
+impl Kernel for FakeKernel {
+    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), i32> {
+        let _lock = self.lock();
+        let mut rec = CallRecord {
+            call: "finit_module",
+            flags,
+            params: params.to_string_lossy().into_owned(),
+            file: fd_path(file),
+            ..CallRecord::default()
+        };
+        let result = (|| {
+            if self.ctl("no-finit").exists() {
+                return Err(libc::ENOSYS);
+            }
+            let len = file.metadata().map_err(|_| libc::EBADF)?.len() as usize;
+            let mut raw = vec![0u8; len];
+            file.read_exact_at(&mut raw, 0).map_err(|_| libc::EIO)?;
+            let kind = Compression::detect(&raw);
+            rec.compression = Some(kind.name());
+            let image = if flags & super::MODULE_INIT_COMPRESSED_FILE != 0 {
+                let sysfs = super::sysfs::Sysfs::new(&self.root);
+                match sysfs.kernel_compression() {
+                    super::sysfs::KernelCompression::Known(k) if k == kind => {}
+                    super::sysfs::KernelCompression::None => return Err(libc::EOPNOTSUPP),
+                    _ => return Err(libc::EINVAL),
+                }
+                if super::decode::kernel_rejects(kind, &raw).is_some() {
+                    return Err(libc::EINVAL);
+                }
+                decompress(kind, &raw).map_err(|_| libc::EINVAL)?
+            } else {
+                raw
+            };
+            self.load(&image, &rec.params.clone(), flags, &mut rec)
+        })();
+        rec.errno = result.err().unwrap_or(0);
+        self.log(&rec);
+        result
+    }
+
+    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), i32> {
+        let _lock = self.lock();
+        let mut rec = CallRecord {
+            call: "init_module",
+            params: params.to_string_lossy().into_owned(),
+            compression: Some(Compression::detect(image).name()),
+            ..CallRecord::default()
+        };
+        let result = self.load(image, &rec.params.clone(), 0, &mut rec);
+        rec.errno = result.err().unwrap_or(0);
+        self.log(&rec);
+        result
+    }
+
+    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), i32> {
+        let _lock = self.lock();
+        let name = name.to_string_lossy().into_owned();
+        let result = self.delete(&name, flags);
+        self.log(&CallRecord {
+            call: "delete_module",
+            name: Some(name),
+            flags,
+            errno: result.err().unwrap_or(0),
+            ..CallRecord::default()
+        });
+        result
+    }
+}
+
+fn fd_path(file: &File) -> Option<String> {
+    use std::os::fd::AsRawFd;
+    fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok().map(|p| p.display().to_string())
+}
+
+fn this_module_name(elf: &Elf<'_>) -> Option<String> {
+    let offset = if elf.is_32bit() { 12 } else { 24 };
+    let s = elf.section(".gnu.linkonce.this_module")?.get(offset..)?;
+    let name = crate::module::elf::cstr_at(s, 0)?;
+    (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned())
+}
+
+fn section_alloc(elf: &Elf<'_>, image: &[u8], idx: usize) -> bool {
+    let Some((off, width)) = elf.section_flags_offset(idx) else { return false };
+    image.get(off..off + width).is_some_and(|b| elf.uint(b) & 0x2 != 0)
+}
+
+/// The kernel's `parse_args` over the module's declared parameters: the values to
+/// publish, or EINVAL for a value its type rejects. Unknown names are ignored.
+fn check_params(fields: &[Field], params: &str) -> Result<Vec<(String, String)>, i32> {
+    let types: Vec<(String, String)> = fields
+        .iter()
+        .filter(|f| f.key_is("parmtype"))
+        .filter_map(|f| {
+            let v = String::from_utf8_lossy(&f.value).into_owned();
+            let (n, t) = v.split_once(':')?;
+            Some((n.to_string(), t.to_string()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (name, value) in split_params(params) {
+        let Some((_, ty)) = types.iter().find(|(n, _)| n.replace('-', "_") == name.replace('-', "_")) else {
+            continue;
+        };
+        let shown = match ty.strip_prefix("array of ") {
+            Some(elem) => {
+                let v = value.as_deref().ok_or(libc::EINVAL)?;
+                let items: Vec<String> =
+                    v.split(',').map(|i| scalar(elem, Some(i))).collect::<Result<_, _>>()?;
+                items.join(",")
+            }
+            None => scalar(ty, value.as_deref())?,
+        };
+        out.push((name, shown));
+    }
+    Ok(out)
+}
+
+fn scalar(ty: &str, value: Option<&str>) -> Result<String, i32> {
+    match ty {
+        "bool" | "invbool" => match value {
+            None | Some("y" | "Y" | "1") => Ok("Y".into()),
+            Some("n" | "N" | "0") => Ok("N".into()),
+            _ => Err(libc::EINVAL),
+        },
+        "charp" | "string" => Ok(value.unwrap_or_default().to_string()),
+        _ => {
+            let v = value.ok_or(libc::EINVAL)?;
+            parse_int(v).map(|n| n.to_string()).ok_or(libc::EINVAL)
+        }
+    }
+}
+
+/// `kstrtol(s, 0)`: sign, then `0x` hex, `0` octal or decimal, one trailing newline.
+fn parse_int(s: &str) -> Option<i64> {
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (radix, digits) = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        (16, h)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    if digits.is_empty() || digits.starts_with(['+', '-']) {
+        return None;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// The kernel's `next_arg`: words split on spaces outside double quotes; a quoted
+/// value (`p="a b"`) or a quoted word (`"p=a b"`) loses its quotes.
+fn split_params(params: &str) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in params.chars().chain(std::iter::once(' ')) {
+        if c == '"' {
+            quoted = !quoted;
+            continue;
+        }
+        if c.is_whitespace() && !quoted {
+            if !word.is_empty() {
+                let w = std::mem::take(&mut word);
+                out.push(match w.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (w, None),
+                });
+            }
+            continue;
+        }
+        word.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_style_parameters() {
+        assert_eq!(
+            split_params(" a=1  b=\"x y\" \"c=d e\" flag"),
+            vec![
+                ("a".into(), Some("1".into())),
+                ("b".into(), Some("x y".into())),
+                ("c".into(), Some("d e".into())),
+                ("flag".into(), None)
+            ]
+        );
+        for (s, v) in
+            [("10", Some(10)), ("0x1f", Some(31)), ("010", Some(8)), ("-3", Some(-3)), ("0", Some(0))]
+        {
+            assert_eq!(parse_int(s), v, "{s}");
+        }
+        for s in ["abc", "", "1.5", "0x", "--1", "9z"] {
+            assert_eq!(parse_int(s), None, "{s}");
+        }
+        let f = |s: &str| Field::parse(s.as_bytes());
+        let fields = vec![
+            f("parmtype=n:int"),
+            f("parmtype=s:charp"),
+            f("parmtype=a:array of int"),
+            f("parmtype=b:bool"),
+        ];
+        assert_eq!(
+            check_params(&fields, "n=5 s=hi a=1,4,3 b unknown=1"),
+            Ok(vec![
+                ("n".into(), "5".into()),
+                ("s".into(), "hi".into()),
+                ("a".into(), "1,4,3".into()),
+                ("b".into(), "Y".into())
+            ])
+        );
+        assert_eq!(check_params(&fields, "n=abc"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, "a=1,x"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, "n"), Err(libc::EINVAL));
+    }
+}

@@ -1,0 +1,127 @@
+//! Carrying out a probe list ([`crate::resolve::Plan::Steps`]): modprobe's insertion
+//! loop (libkmod's `kmod_module_probe_insert_module`).
+//!
+//! For each step, in order:
+//!
+//! 1. Unless `ignore_loaded`, a module already live (or builtin) is skipped; this is
+//!    checked again here, right before acting, because the same dependency can appear
+//!    twice and another modprobe may have loaded it meanwhile.
+//! 2. The step is announced ([`Event::Action`]; modprobe prints it with `-v`/`-n`).
+//! 3. Unless dry-running: an install command runs through `/bin/sh -c` with
+//!    `MODPROBE_MODULE` set; otherwise the module file is inserted ([`crate::insert`]).
+//! 4. EEXIST (someone else loaded it first) is success, except for the requested
+//!    module with `--first-time`; a failure of a step that is only a softdep is ignored;
+//!    any other failure stops the list and is the result.
+//!
+//! Nothing is printed here: the caller gets [`Event`]s in the order kmod prints them.
+
+use std::process::Command;
+
+use crate::insert::{insert_file, Force, InsertError, Inserted};
+use crate::kernel::sysfs::InitState;
+use crate::kernel::System;
+use crate::resolve::{Action, Step};
+
+/// How to carry out a probe list.
+#[derive(Debug, Clone, Default)]
+pub struct Exec {
+    /// `-n`: announce, do nothing.
+    pub dry_run: bool,
+    /// `-D`: do not look at what is loaded.
+    pub ignore_loaded: bool,
+    /// `--first-time`: the requested module being loaded already is an error.
+    pub first_time: bool,
+    pub force: Force,
+    /// Environment for install commands (kmod passes `MODPROBE_OPTIONS` on).
+    pub command_env: Vec<(String, String)>,
+}
+
+/// What happened, in order.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// About to act on this step (kmod's `print_action`).
+    Action(&'a Step),
+    /// The step was skipped: the module is in the kernel already.
+    AlreadyLoaded(&'a Step),
+    /// The module was inserted.
+    Inserted(&'a Step, Inserted),
+    /// Inserting the module failed (libkmod logs this at INFO).
+    InsertFailed(&'a Step, &'a InsertError),
+    /// The step has no module file (libkmod: "could not find module by name").
+    NoFile(&'a Step),
+    /// The install command exited with a non-zero status.
+    CommandFailed { step: &'a Step, command: &'a str, status: i32 },
+    /// The install command could not be started.
+    CommandNotRun { step: &'a Step, command: &'a str, errno: i32 },
+}
+
+/// The outcome of the list: Ok, or the errno of the step that stopped it (EEXIST for
+/// `--first-time` on a loaded module).
+pub fn execute(sys: &System, steps: &[Step], exec: &Exec, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    let sysfs = sys.sysfs();
+    let mut err: Result<(), i32> = Ok(());
+    for step in steps {
+        let loaded =
+            !exec.ignore_loaded && (step.in_kernel || sysfs.initstate(&step.module.name) == InitState::Live);
+        if loaded {
+            on(Event::AlreadyLoaded(step));
+            err = Err(libc::EEXIST);
+        } else {
+            on(Event::Action(step));
+            err = if exec.dry_run { Ok(()) } else { run_step(sys, step, exec, on) };
+        }
+        if err == Err(libc::EEXIST) && step.requested && exec.first_time {
+            break;
+        }
+        if err == Err(libc::EEXIST) || !step.required {
+            err = Ok(());
+        } else if err.is_err() {
+            break;
+        }
+    }
+    err
+}
+
+fn run_step(sys: &System, step: &Step, exec: &Exec, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    match &step.action {
+        Action::Install { expanded, .. } => match run_command(expanded, &step.module.name, &exec.command_env)
+        {
+            Ok(0) => Ok(()),
+            Ok(status) => {
+                on(Event::CommandFailed { step, command: expanded, status });
+                Err(libc::EINVAL)
+            }
+            Err(errno) => {
+                on(Event::CommandNotRun { step, command: expanded, errno });
+                Err(libc::EINVAL)
+            }
+        },
+        Action::Insert { path, options } => match insert_file(sys, path, options, exec.force) {
+            Ok(done) => {
+                on(Event::Inserted(step, done));
+                Ok(())
+            }
+            Err(e) => {
+                on(Event::InsertFailed(step, &e));
+                Err(e.errno())
+            }
+        },
+        Action::Builtin | Action::Missing { .. } => {
+            on(Event::NoFile(step));
+            Err(libc::ENOENT)
+        }
+    }
+}
+
+/// Run an install or remove command as `system(3)` would (`/bin/sh -c`), with
+/// `MODPROBE_MODULE` naming the module: its exit status (0 when killed by a signal,
+/// as `WEXITSTATUS` reads it), or the errno of starting the shell.
+pub fn run_command(command: &str, module: &str, env: &[(String, String)]) -> Result<i32, i32> {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(command).env("MODPROBE_MODULE", module);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    Ok(status.code().unwrap_or(0))
+}
