@@ -395,7 +395,7 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__probe)
-            opts="-r -a -n -v -q -b -i -f -D -R -c -C -d -S -w -h -V --remove --all --dry-run --verbose --quiet --use-blacklist --ignore-install --force --force-vermagic --force-modversion --first-time --show-depends --show-alias --show-config --show-modversions --show-exports --config --dirname --set-version --remove-holders --wait --help --version"
+            opts="-r -a -n -v -q -b -i -f -D -R -c -C -d -S -w -h -V --remove --all --dry-run --verbose --quiet --use-blacklist --ignore-install --force --force-vermagic --force-modversion --first-time --show-depends --show-alias --show-config --show-modversions --show-exports --config --dirname --set-version --remove-holders --wait --explain --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

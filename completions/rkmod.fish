@@ -79,6 +79,8 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s c -l show-config -
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l show-modversions -d 'Print a module file\'s __versions CRCs'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l show-exports -d 'Print a module file\'s exported symbols'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l remove-holders -d 'With -r: remove the modules holding it first'
+complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l explain -d 'Explain each name\'s resolution (with the file and line of every config entry used or shadowed) and the plan; load nothing'
+complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l json -d 'Print the resolution and plan as JSON (schema rkmod.probe/1; with -R rkmod.alias/1); load nothing'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s b -l basedir -d 'Use DIR as the root of the module tree' -r

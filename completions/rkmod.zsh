@@ -125,6 +125,8 @@ _arguments "${_arguments_options[@]}" : \
 '--show-modversions[Print a module file'\''s __versions CRCs]' \
 '--show-exports[Print a module file'\''s exported symbols]' \
 '--remove-holders[With -r\: remove the modules holding it first]' \
+'--explain[Explain each name'\''s resolution (with the file and line of every config entry used or shadowed) and the plan; load nothing]' \
+'--json[Print the resolution and plan as JSON (schema rkmod.probe/1; with -R rkmod.alias/1); load nothing]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

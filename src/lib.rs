@@ -14,12 +14,14 @@
 //!   `/sys` and `/proc`.
 //! - [`insert`]: one module file into the kernel (finit/init, in-kernel or userspace
 //!   decompression, force).
+//! - [`explain`]: one name's resolution with the config file and line behind each step.
 //! - [`probe`] and [`unload`]: modprobe's insertion loop over a plan, and its removal.
 //! - [`error`]: the library's error type, which keeps errno and context.
 
 pub mod config;
 pub mod depmod;
 pub mod error;
+pub mod explain;
 pub mod fnmatch;
 pub mod index;
 pub mod insert;

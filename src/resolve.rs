@@ -210,6 +210,28 @@ pub struct Resolver<'a> {
     objs: Vec<Obj>,
     by_key: HashMap<Module, ModId>,
     diagnostics: Vec<Diagnostic>,
+    last_step: Option<LookupStep>,
+}
+
+/// Which of the seven lookup steps found the modules (kmod stops at the first step
+/// that finds anything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LookupStep {
+    /// 1: `alias` lines of the configuration.
+    ConfigAlias,
+    /// 2: `modules.dep.bin`: a module of that name.
+    ModulesDep,
+    /// 3: `modules.symbols.bin` (`symbol:NAME`).
+    Symbols,
+    /// 4: an `install` or `remove` command for exactly that name.
+    Command,
+    /// 5: `modules.alias.bin`.
+    ModulesAlias,
+    /// 6: `modules.builtin.bin`.
+    Builtin,
+    /// 7: `modules.builtin.alias.bin`.
+    BuiltinAlias,
 }
 
 impl<'a> Resolver<'a> {
@@ -229,6 +251,7 @@ impl<'a> Resolver<'a> {
             objs: Vec::new(),
             by_key: HashMap::new(),
             diagnostics: Vec::new(),
+            last_step: None,
         }
     }
 
@@ -279,7 +302,22 @@ impl<'a> Resolver<'a> {
         self.lookup_normalized(&alias).map_err(LookupError::Index)
     }
 
+    /// The step that found the result of the last [`Resolver::lookup`] (None: nothing
+    /// found).
+    pub fn last_step(&self) -> Option<LookupStep> {
+        self.last_step
+    }
+
     fn lookup_normalized(&mut self, alias: &str) -> Result<Vec<ModId>> {
+        self.last_step = None;
+        let (step, found) = self.lookup_steps(alias)?;
+        if !found.is_empty() {
+            self.last_step = Some(step);
+        }
+        Ok(found)
+    }
+
+    fn lookup_steps(&mut self, alias: &str) -> Result<(LookupStep, Vec<ModId>)> {
         // 1. Config aliases: every match, the pattern becomes the object's alias.
         let config = self.config;
         let found: Vec<ModId> = config
@@ -288,51 +326,54 @@ impl<'a> Resolver<'a> {
             .map(|a| self.obj(a.modname.clone(), Some(a.pattern.clone())))
             .collect();
         if !found.is_empty() {
-            return Ok(found);
+            return Ok((LookupStep::ConfigAlias, found));
         }
         // 2. modules.dep.bin.
         if !alias.contains(':') && self.dir.dep_line(alias)?.is_some() {
-            return Ok(vec![self.obj_by_name(alias)]);
+            return Ok((LookupStep::ModulesDep, vec![self.obj_by_name(alias)]));
         }
         // 3. modules.symbols.bin.
         if alias.starts_with("symbol:") {
             let names = self.dir.symbol_matches(alias)?;
             if !names.is_empty() {
-                return Ok(names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect());
+                let ids = names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect();
+                return Ok((LookupStep::Symbols, ids));
             }
         }
         // 4. An install, else a remove, command for exactly this name.
         if let Some(c) = config.installs.iter().find(|c| c.modname == alias) {
             let id = self.obj_by_name(&c.modname);
             self.objs[id.0].install_override = Some(c.command.clone());
-            return Ok(vec![id]);
+            return Ok((LookupStep::Command, vec![id]));
         }
         if let Some(c) = config.removes.iter().find(|c| c.modname == alias) {
             let id = self.obj_by_name(&c.modname);
             self.objs[id.0].remove_override = Some(c.command.clone());
-            return Ok(vec![id]);
+            return Ok((LookupStep::Command, vec![id]));
         }
         // 5. modules.alias.bin.
         let names = self.dir.alias_matches(alias)?;
         if !names.is_empty() {
-            return Ok(names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect());
+            let ids = names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect();
+            return Ok((LookupStep::ModulesAlias, ids));
         }
         // 6. modules.builtin.bin.
         if self.dir.is_builtin(alias)? {
             let id = self.obj_by_name(alias);
             self.objs[id.0].builtin = Builtin::Yes;
-            return Ok(vec![id]);
+            return Ok((LookupStep::Builtin, vec![id]));
         }
         // 7. modules.builtin.alias.bin.
         let names = self.dir.builtin_alias_matches(alias)?;
-        Ok(names
+        let ids = names
             .into_iter()
             .map(|n| {
                 let id = self.obj(n, Some(alias.to_string()));
                 self.objs[id.0].builtin = Builtin::Yes;
                 id
             })
-            .collect())
+            .collect();
+        Ok((LookupStep::BuiltinAlias, ids))
     }
 
     /// The module's file, from its `modules.dep` entry.

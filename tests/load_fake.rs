@@ -504,3 +504,73 @@ fn native_insert_remove_list() {
     let o = rk(&["list"]);
     assert_eq!(text(&o.stdout), "Module                  Size  Used by\n");
 }
+
+#[test]
+fn native_probe_explains_and_prints_json() {
+    let r = Root::new(&["hello", "hello_user", "hello_soft", "chain_a", "chain_b", "chain_c"]);
+    r.config("alias my-hello hello\noptions my-hello myint=3\nsoftdep hello post: chain_c\nsoftdep hel* pre: chain_a\ninstall hello_user /bin/true\ninstall hello* /bin/false\nblacklist hello\n");
+    let conf = r.confdir.join("test.conf").display().to_string();
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&r.confdir).args(args);
+        c.output().unwrap().into()
+    };
+    let o = rk(&["--explain", "my-hello"]);
+    ok(&o);
+    let t = text(&o.stdout);
+    assert!(t.contains(&format!("alias my_hello hello    ({conf}:1)")), "{t}");
+    assert!(t.contains(&format!("options my_hello myint=3    ({conf}:2)")), "{t}");
+    assert!(t.contains(&format!("blacklist hello    ({conf}:7; applies)")), "{t}");
+    assert!(
+        t.contains(&format!(
+            "warning: shadowed, only the first softdep applies: softdep hel* pre: chain_a    ({conf}:4)"
+        )),
+        "{t}"
+    );
+    assert!(t.contains("    softdep hello pre: hello_soft    ("), "modules.softdep comes first: {t}");
+    assert!(t.contains("plan: nothing, blacklisted"), "{t}");
+    assert!(r.calls().is_empty(), "--explain loads nothing");
+
+    let o = rk(&["--json", "hello_user", "nope"]);
+    ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "rkmod.probe/1");
+    let m = &v["queries"][0]["modules"][0];
+    assert_eq!(v["queries"][0]["found_by"], "modules-dep");
+    assert_eq!(m["install"]["line"], "install hello_user /bin/true");
+    assert_eq!(m["shadowed_installs"][0]["source"], format!("{conf}:6"));
+    let plan: Vec<&str> =
+        m["plan"].as_array().unwrap().iter().map(|s| s["module"].as_str().unwrap()).collect();
+    // modules.softdep (hello: pre hello_soft) sorts before test.conf, so it is hello's.
+    assert_eq!(plan, ["chain_c", "chain_b", "chain_a", "hello_soft", "hello", "hello_user"]);
+    assert_eq!(m["plan"][5]["options"], "nope", "the words after the name are its parameters");
+    assert_eq!(m["plan"][1]["required"], false);
+
+    let o = rk(&["--json", "-a", "nope", "fs-hello"]);
+    assert_eq!(o.status, Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["queries"][0]["not_found"], "no-match");
+    let o = rk(&["--json", "-R", "my-hello"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "rkmod.alias/1");
+    assert_eq!(v["queries"][0]["modules"][0], "hello");
+    // Not found says why.
+    let o = rk(&["-S", "9.9.9", "hello"]);
+    assert_eq!(o.status, Some(1));
+    assert!(
+        text(&o.stderr).contains("(no such directory: no modules are installed for this kernel version"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_file(r.module_dir().join("modules.dep.bin")).unwrap();
+    let o = rk(&["hello"]);
+    assert!(
+        text(&o.stderr).ends_with(&format!("(no modules.dep.bin there: run rkmod deps {VER})\n")),
+        "{}",
+        text(&o.stderr)
+    );
+    // -c without kmod 30's missing space.
+    r.config("softdep m pre: a post: b\n");
+    let o = rk(&["-c"]);
+    assert!(text(&o.stdout).contains("\nsoftdep m pre: a post: b\n"), "{}", text(&o.stdout));
+}

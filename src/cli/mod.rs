@@ -2,6 +2,7 @@
 //! command. This is the only part of rkmod that prints or decides exit codes.
 
 pub mod depmod;
+pub mod explain_text;
 pub mod getopt;
 pub mod info;
 pub mod info_json;

@@ -14,7 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rkmod::config::{self, Config, LoadOptions, SHOW_CONFIG_END};
+use rkmod::config::{self, Config, LoadOptions, ShowStyle, SHOW_CONFIG_END};
+use rkmod::explain::NotFound;
 use rkmod::insert::Force;
 use rkmod::kernel::System;
 use rkmod::lookup::ModuleDir;
@@ -310,6 +311,22 @@ fn valid_strtoul(s: &str) -> bool {
 
 /// Run the applet. `argv0` is printed raw in getopt errors; `prog` is its basename.
 pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
+    run(argv0, prog, args, stdio, Native::default())
+}
+
+/// What `rkmod probe` changes over the applet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Native {
+    /// Native messages: reasons for "not found", `-c` without kmod's display bug.
+    pub enabled: bool,
+    /// `--explain`: print each name's resolution instead of acting.
+    pub explain: bool,
+    /// `--json`: the resolution (or with `-R` the names) as JSON, instead of acting.
+    pub json: bool,
+}
+
+/// The applet, or with `native` set the native `rkmod probe`.
+pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Native) -> i32 {
     let mut log = Log::new(prog);
     let mut all_args = match std::env::var("MODPROBE_OPTIONS") {
         Ok(env) => split_env_options(&env),
@@ -375,8 +392,10 @@ pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
         });
     }
     let command_env = env_value.map(|v| vec![("MODPROBE_OPTIONS".to_string(), v)]).unwrap_or_default();
-    let run = Run { o: &o, log: &log, dir: &dir, config: &config, sys: &sys, command_env };
-    let err = if o.show_config {
+    let run = Run { o: &o, log: &log, dir: &dir, config: &config, sys: &sys, command_env, native };
+    let err = if native.explain || native.json {
+        run.explain(&names)
+    } else if o.show_config {
         run.show_config()
     } else if o.show_modversions {
         run.show_symbols(&names[0], SymbolKind::Modversions)
@@ -420,9 +439,67 @@ struct Run<'a> {
     sys: &'a System,
     /// Environment for install and remove commands (`MODPROBE_OPTIONS`).
     command_env: Vec<(String, String)>,
+    native: Native,
 }
 
 impl Run<'_> {
+    /// Native mode: why a lookup found nothing (appended to kmod's message).
+    fn reason(&self) -> String {
+        if !self.native.enabled {
+            return String::new();
+        }
+        match rkmod::explain::not_found_reason(self.dir.path()) {
+            NotFound::NoModuleDirectory => {
+                " (no such directory: no modules are installed for this kernel version; -S VERSION picks another)".into()
+            }
+            NotFound::NoIndex => format!(" (no modules.dep.bin there: run rkmod deps {})", self.kversion()),
+            _ => " (no module, alias, builtin or configured alias of that name)".into(),
+        }
+    }
+
+    fn kversion(&self) -> String {
+        self.dir.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// `--explain` / `--json`: each name's resolution, nothing done.
+    fn explain(&self, names: &[String]) -> bool {
+        let sysfs = self.sys.sysfs();
+        let mut all = Vec::new();
+        let mut ok = true;
+        let (queries, extra) = if self.o.use_all || self.o.remove {
+            (names.to_vec(), None)
+        } else {
+            (names[..1].to_vec(), resolve::join_cmdline_options(&names[1..]))
+        };
+        for q in &queries {
+            let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
+            match rkmod::explain::explain(
+                &mut r,
+                self.config,
+                self.dir,
+                &sysfs,
+                q,
+                extra.as_deref(),
+                self.o.probe.use_blacklist,
+            ) {
+                Ok(ex) => {
+                    ok &= ex.not_found.is_none();
+                    all.push(ex);
+                }
+                Err(e) => {
+                    self.log.error(&e.to_string());
+                    ok = false;
+                }
+            }
+        }
+        if self.native.json {
+            output::print(&super::explain_text::json(&all, self.o.lookup_only));
+        } else {
+            output::print(&super::explain_text::text(&all, self.dir.path()));
+        }
+        ok
+    }
+
     /// kmod's `LOG()`: FATAL (which ends the run) unless `-a` made it a warning.
     fn fail(&self, msg: &str) {
         let level = if self.o.use_all { Level::Warning } else { Level::Fatal };
@@ -440,7 +517,8 @@ impl Run<'_> {
 
     fn show_config(&self) -> bool {
         let mut buf = Vec::new();
-        let _ = self.config.show_config(&mut buf);
+        let style = if self.native.enabled { ShowStyle::Fixed } else { ShowStyle::Kmod30 };
+        let _ = self.config.show_config_with(&mut buf, style);
         buf.extend_from_slice(SHOW_CONFIG_END.as_bytes());
         buf.push(b'\n');
         for dump in [self.dir.dump_aliases(), self.dir.dump_symbols()] {
@@ -503,7 +581,7 @@ impl Run<'_> {
             Err(resolve::LookupError::BadAlias) => return false,
         };
         if list.is_empty() {
-            self.fail(&format!("Module {name} not found."));
+            self.fail(&format!("Module {name} not found.{}", self.reason()));
             return false;
         }
         let opts = RemoveOptions {
@@ -573,7 +651,11 @@ impl Run<'_> {
             Err(resolve::LookupError::BadAlias) => Vec::new(),
         };
         if list.is_empty() {
-            self.fail(&format!("Module {name} not found in directory {}", self.dir.path().display()));
+            self.fail(&format!(
+                "Module {name} not found in directory {}{}",
+                self.dir.path().display(),
+                self.reason()
+            ));
             return false;
         }
         // As in kmod, the outcome of the last module found decides.

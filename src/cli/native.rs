@@ -110,6 +110,14 @@ pub struct ProbeArgs {
     /// With -r: wait up to MSEC for the module to become unused
     #[arg(short, long, value_name = "MSEC")]
     pub wait: Option<String>,
+    /// Explain each name's resolution (with the file and line of every config entry
+    /// used or shadowed) and the plan; load nothing
+    #[arg(long)]
+    pub explain: bool,
+    /// Print the resolution and plan as JSON (schema rkmod.probe/1; with -R
+    /// rkmod.alias/1); load nothing
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl ProbeArgs {
@@ -324,7 +332,10 @@ pub fn main(args: Vec<String>, stdio: super::stdio::Stdio) -> i32 {
         Command::Insert(a) => native_load::insert(&a, &log),
         Command::Remove(a) => native_load::remove(&a, &log),
         Command::List(a) => native_load::list(&a, &log),
-        Command::Probe(p) => super::modprobe::main("rkmod", "rkmod", &p.applet_args(), stdio),
+        Command::Probe(p) => {
+            let native = super::modprobe::Native { enabled: true, explain: p.explain, json: p.json };
+            super::modprobe::run("rkmod", "rkmod", &p.applet_args(), stdio, native)
+        }
     }
 }
 

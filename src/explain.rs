@@ -1,0 +1,259 @@
+//! Why modprobe does what it does: one name's resolution as data, with the
+//! configuration file and line behind every alias, option, blacklist, softdep and
+//! install/remove command, the entries the first match shadows, and what it would do.
+//! `rkmod probe --explain` prints it; `rkmod probe --json` serialises it (schema
+//! `rkmod.probe/1`, docs/probe-json.md).
+//!
+//! The data comes from the same [`Resolver`] modprobe uses, so the explanation cannot
+//! drift from the behaviour: the lookup step, then per module found the configuration
+//! entries that apply in kmod's order (options: every match in config order; softdep,
+//! install, remove: the first fnmatch match, the others shadowed), and the plan.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{Config, Source};
+use crate::kernel::sysfs::{InitState, Sysfs};
+use crate::lookup::ModuleDir;
+use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
+
+/// Why a name resolved to nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotFound {
+    /// Not a valid alias (an unmatched `[` or `]`).
+    BadName,
+    /// The module directory does not exist (wrong kernel version, or no modules
+    /// installed for it).
+    NoModuleDirectory,
+    /// The directory has no `modules.dep.bin`: depmod was never run for it.
+    NoIndex,
+    /// Nothing in the indexes or the configuration matches.
+    NoMatch,
+}
+
+/// A configuration entry and where it was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// The line as `modprobe -c` shows it (softdeps without kmod's missing space).
+    pub line: String,
+    /// `FILE:LINE` or `kernel command line`.
+    pub source: String,
+}
+
+fn src(s: &Source) -> String {
+    s.to_string()
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanStep {
+    pub module: String,
+    /// `insert`, `install`, `builtin` or `missing` (an alias to a module not there).
+    pub action: &'static str,
+    pub path: Option<String>,
+    /// The install command as configured (`$CMDLINE_OPTS` not expanded).
+    pub command: Option<String>,
+    pub options: String,
+    /// A failure stops the list (the module asked for, or a hard dependency); the
+    /// others are softdeps, whose failures are ignored.
+    pub required: bool,
+    /// Already live or builtin: skipped.
+    pub in_kernel: bool,
+}
+
+/// One module the lookup found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleExplanation {
+    pub name: String,
+    /// The alias (or config pattern) that reached it.
+    pub alias: Option<String>,
+    pub path: Option<String>,
+    pub builtin: bool,
+    /// `live`, `coming`, `going`, `builtin` or `absent`.
+    pub state: &'static str,
+    /// Hard dependencies, deepest first.
+    pub dependencies: Vec<String>,
+    pub options: Vec<Entry>,
+    pub blacklist: Option<Entry>,
+    /// The blacklist entry applies (the module was reached through an alias, or `-b`).
+    pub blacklisted: bool,
+    pub softdep: Option<Entry>,
+    pub shadowed_softdeps: Vec<Entry>,
+    pub install: Option<Entry>,
+    pub shadowed_installs: Vec<Entry>,
+    pub remove: Option<Entry>,
+    pub shadowed_removes: Vec<Entry>,
+    /// `steps`, `in-kernel` or `blacklisted`.
+    pub outcome: &'static str,
+    pub plan: Vec<PlanStep>,
+}
+
+/// One name's resolution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub query: String,
+    /// The name as looked up (`-` → `_` outside brackets).
+    pub normalized: Option<String>,
+    /// `config-alias`, `modules-dep`, `symbols`, `command`, `modules-alias`, `builtin`
+    /// or `builtin-alias`; null when nothing was found.
+    pub found_by: Option<LookupStep>,
+    /// The config `alias` lines that matched (step 1).
+    pub aliases: Vec<Entry>,
+    pub not_found: Option<NotFound>,
+    pub modules: Vec<ModuleExplanation>,
+}
+
+/// Why `dir` gave nothing for a name.
+pub fn not_found_reason(dir: &Path) -> NotFound {
+    if !dir.is_dir() {
+        NotFound::NoModuleDirectory
+    } else if !dir.join("modules.dep.bin").exists() {
+        NotFound::NoIndex
+    } else {
+        NotFound::NoMatch
+    }
+}
+
+/// Explain `query` with `resolver` (fresh, or [`Resolver::reset`]). `extra` are the
+/// command-line parameters. Index errors are returned.
+pub fn explain(
+    resolver: &mut Resolver<'_>,
+    config: &Config,
+    dir: &ModuleDir,
+    sysfs: &Sysfs,
+    query: &str,
+    extra: Option<&str>,
+    use_blacklist: bool,
+) -> crate::Result<Explanation> {
+    let normalized = crate::name::alias_normalize(query);
+    let mut ex = Explanation {
+        query: query.to_string(),
+        normalized: normalized.clone(),
+        found_by: None,
+        aliases: Vec::new(),
+        not_found: None,
+        modules: Vec::new(),
+    };
+    let ids = match resolver.lookup(query) {
+        Ok(ids) => ids,
+        Err(LookupError::BadAlias) => {
+            ex.not_found = Some(NotFound::BadName);
+            return Ok(ex);
+        }
+        Err(LookupError::Index(e)) => return Err(e),
+    };
+    ex.found_by = resolver.last_step();
+    if ids.is_empty() {
+        ex.not_found = Some(not_found_reason(dir.path()));
+        return Ok(ex);
+    }
+    if ex.found_by == Some(LookupStep::ConfigAlias) {
+        let n = normalized.clone().unwrap_or_default();
+        ex.aliases = config
+            .aliases_matching(&n)
+            .into_iter()
+            .map(|a| Entry { line: format!("alias {} {}", a.pattern, a.modname), source: src(&a.source) })
+            .collect();
+    }
+    for id in ids {
+        let m = resolver.module(id).clone();
+        let builtin = resolver.is_builtin(id)?;
+        let path = resolver.path(id)?.map(|p| p.display().to_string());
+        let deps = resolver.deps(id)?;
+        let dependencies = deps.iter().map(|d| resolver.module(*d).name.clone()).collect();
+        let state = if builtin {
+            "builtin"
+        } else {
+            match sysfs.initstate(&m.name) {
+                InitState::Live => "live",
+                InitState::Coming => "coming",
+                InitState::Going => "going",
+                InitState::Absent => "absent",
+            }
+        };
+        let options = config
+            .options_entries_for(&m.name, m.alias.as_deref())
+            .into_iter()
+            .map(|o| Entry { line: format!("options {} {}", o.modname, o.options), source: src(&o.source) })
+            .collect();
+        let bl = config.blacklist_entry(&m.name);
+        let blacklisted = bl.is_some() && (m.alias.is_some() || use_blacklist);
+        let blacklist =
+            bl.map(|b| Entry { line: format!("blacklist {}", b.modname), source: src(&b.source) });
+        let softdeps: Vec<Entry> = config
+            .softdeps_matching(&m.name)
+            .into_iter()
+            .map(|s| Entry {
+                line: format!("softdep {} {}", s.modname, s.fixed_text()),
+                source: src(&s.source),
+            })
+            .collect();
+        let commands = |list: Vec<&crate::config::Command>, kind: &str| -> Vec<Entry> {
+            list.into_iter()
+                .map(|c| Entry {
+                    line: format!("{kind} {} {}", c.modname, c.command),
+                    source: src(&c.source),
+                })
+                .collect()
+        };
+        let installs = commands(config.installs_matching(&m.name), "install");
+        let removes = commands(config.removes_matching(&m.name), "remove");
+        let split = |mut v: Vec<Entry>| -> (Option<Entry>, Vec<Entry>) {
+            if v.is_empty() {
+                (None, v)
+            } else {
+                let first = v.remove(0);
+                (Some(first), v)
+            }
+        };
+        let (softdep, shadowed_softdeps) = split(softdeps);
+        let (install, shadowed_installs) = split(installs);
+        let (remove, shadowed_removes) = split(removes);
+        let plan = resolver.plan(id, extra)?;
+        let (outcome, plan) = match plan {
+            Plan::InKernel { .. } => ("in-kernel", Vec::new()),
+            Plan::Blacklisted => ("blacklisted", Vec::new()),
+            Plan::Steps(steps) => ("steps", steps.into_iter().map(plan_step).collect()),
+        };
+        ex.modules.push(ModuleExplanation {
+            name: m.name,
+            alias: m.alias,
+            path,
+            builtin,
+            state,
+            dependencies,
+            options,
+            blacklist,
+            blacklisted,
+            softdep,
+            shadowed_softdeps,
+            install,
+            shadowed_installs,
+            remove,
+            shadowed_removes,
+            outcome,
+            plan,
+        });
+    }
+    Ok(ex)
+}
+
+fn plan_step(s: crate::resolve::Step) -> PlanStep {
+    let (action, path, command, options) = match s.action {
+        Action::Insert { path, options } => ("insert", Some(path.display().to_string()), None, options),
+        Action::Install { command, options, .. } => ("install", None, Some(command), options),
+        Action::Builtin => ("builtin", None, None, String::new()),
+        Action::Missing { options } => ("missing", None, None, options),
+    };
+    PlanStep {
+        module: s.module.name,
+        action,
+        path,
+        command,
+        options,
+        required: s.required,
+        in_kernel: s.in_kernel,
+    }
+}
