@@ -60,6 +60,7 @@ pub fn parse_one(path: &std::path::Path) -> ModData {
             return data;
         }
     };
+    elf.prefetch(&[".modinfo", "__versions", "__ksymtab_strings", ".symtab", ".strtab"]);
     // A valid ELF without .modinfo still exports and needs symbols.
     for f in ModuleImage::fields_in(&elf).unwrap_or_default() {
         match &f.key[..] {

@@ -39,8 +39,8 @@ fn invalid(what: &'static str) -> ElfError {
 pub enum Source<'a> {
     /// The whole image in memory.
     Bytes(&'a [u8]),
-    /// An uncompressed file, read on demand.
-    File { file: &'a std::fs::File, len: u64 },
+    /// An uncompressed file, read on demand; `head` is its first bytes, already read.
+    File { file: &'a std::fs::File, len: u64, head: &'a [u8] },
 }
 
 impl<'a> Source<'a> {
@@ -56,6 +56,9 @@ impl<'a> Source<'a> {
         match self {
             Source::Bytes(b) => {
                 b.get(off as usize..(off as usize).checked_add(len)?).map(std::borrow::Cow::Borrowed)
+            }
+            Source::File { head, .. } if off.checked_add(len as u64)? <= head.len() as u64 => {
+                Some(std::borrow::Cow::Borrowed(&head[off as usize..off as usize + len]))
             }
             Source::File { file, .. } => {
                 let mut buf = vec![0u8; len];
@@ -89,6 +92,10 @@ pub struct Symbol<'a> {
 }
 
 const EI_NIDENT: usize = 16;
+/// How far before the section table a file read reaches to take the name table along.
+const NAMES_WINDOW: u64 = 4096;
+/// Sections closer than this are read with one pread by [`Elf::prefetch`].
+const PREFETCH_GAP: u64 = 8192;
 const EHDR32: usize = 52;
 const EHDR64: usize = 64;
 
@@ -135,10 +142,17 @@ impl<'a> Elf<'a> {
         let Some(before) = header.e_shoff.checked_sub(1) else {
             return Err(invalid("no section header table"));
         };
-        let table =
-            source.read(before, count * shdr_size + 1).ok_or(invalid("unreadable section headers"))?;
-        let sections =
-            SectionHeader::parse(&table, 1, count, ctx).map_err(|_| invalid("unreadable section headers"))?;
+        // From a file, the section name table is read in the same pread when it lies just
+        // before the table (where linkers put it).
+        let lead = match source {
+            Source::File { .. } => before.min(NAMES_WINDOW),
+            Source::Bytes(_) => 0,
+        };
+        let window = source
+            .read(before - lead, count * shdr_size + 1 + lead as usize)
+            .ok_or(invalid("unreadable section headers"))?;
+        let sections = SectionHeader::parse(&window[lead as usize..], 1, count, ctx)
+            .map_err(|_| invalid("unreadable section headers"))?;
         let cache = match source {
             Source::Bytes(_) => Vec::new(),
             Source::File { .. } => (0..count).map(|_| OnceCell::new()).collect(),
@@ -156,11 +170,57 @@ impl<'a> Elf<'a> {
         if strndx == SHN_UNDEF as usize || strndx >= count {
             return Err(invalid("no section name table"));
         }
+        if lead > 0 && elf.section_in_bounds(strndx) {
+            let sh = &elf.sections[strndx];
+            let start = before - lead;
+            if sh.sh_offset >= start && sh.sh_offset + sh.sh_size <= before + 1 {
+                let at = (sh.sh_offset - start) as usize;
+                let _ = elf.cache[strndx].set(Some(window[at..at + sh.sh_size as usize].into()));
+            }
+        }
         let names = elf.section_data(strndx).ok_or(invalid("section name table out of bounds"))?;
         if names.last() != Some(&0) {
             return Err(invalid("section name table does not end with NUL"));
         }
         Ok(elf)
+    }
+
+    /// Read the named sections of a file source with as few preads as possible
+    /// (neighbours closer than 8 KiB share one), so later accesses find them in the
+    /// cache. Nothing to do for an image in memory.
+    pub fn prefetch(&self, names: &[&str]) {
+        let Source::File { .. } = self.source else { return };
+        let mut want: Vec<(u64, u64, usize)> = names
+            .iter()
+            .filter_map(|n| self.find_section(n))
+            .filter(|&i| self.cache[i].get().is_none())
+            .map(|i| (self.sections[i].sh_offset, self.sections[i].sh_size, i))
+            .filter(|&(_, size, _)| size > 0)
+            .collect();
+        want.sort_unstable();
+        let mut group: Vec<(u64, u64, usize)> = Vec::new();
+        let flush = |group: &mut Vec<(u64, u64, usize)>| {
+            let (Some(first), Some(end)) = (group.first(), group.iter().map(|g| g.0 + g.1).max()) else {
+                return;
+            };
+            let start = first.0;
+            if let Some(buf) = usize::try_from(end - start).ok().and_then(|len| self.source.read(start, len))
+            {
+                for &(off, size, i) in group.iter() {
+                    let at = (off - start) as usize;
+                    let _ = self.cache[i].set(Some(buf[at..at + size as usize].into()));
+                }
+            }
+            group.clear();
+        };
+        for w in want {
+            let end = group.iter().map(|g| g.0 + g.1).max();
+            if end.is_some_and(|e| w.0 > e + PREFETCH_GAP) {
+                flush(&mut group);
+            }
+            group.push(w);
+        }
+        flush(&mut group);
     }
 
     /// True for ELFCLASS32 images.
@@ -340,7 +400,7 @@ mod source_tests {
         let bytes = std::fs::read(path).unwrap();
         let file = std::fs::File::open(path).unwrap();
         let mem = Elf::parse(&bytes).unwrap();
-        let lazy = Elf::from_source(Source::File { file: &file, len: bytes.len() as u64 })
+        let lazy = Elf::from_source(Source::File { file: &file, len: bytes.len() as u64, head: &[] })
             .unwrap_or_else(|e| panic!("{e:?}"));
         for name in [".modinfo", "__versions", ".symtab", ".strtab", "__ksymtab_strings"] {
             assert_eq!(mem.section(name), lazy.section(name), "{name}");

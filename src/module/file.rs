@@ -52,7 +52,13 @@ impl Compression {
 pub enum Image {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
-    File { file: File, len: u64 },
+    /// `head` holds the file's first bytes (read to detect the format), so the ELF
+    /// header costs no second read.
+    File {
+        file: File,
+        len: u64,
+        head: Vec<u8>,
+    },
 }
 
 impl Image {
@@ -68,7 +74,7 @@ impl Image {
     /// Where an ELF reader finds the bytes.
     pub fn source(&self) -> crate::module::elf::Source<'_> {
         match self {
-            Image::File { file, len } => crate::module::elf::Source::File { file, len: *len },
+            Image::File { file, len, head } => crate::module::elf::Source::File { file, len: *len, head },
             _ => crate::module::elf::Source::Bytes(self.bytes().unwrap_or_default()),
         }
     }
@@ -82,6 +88,8 @@ pub struct ModuleFile {
 
 /// Shortest file kmod accepts: it reads six magic bytes first.
 const MAGIC_LEN: usize = 6;
+/// How much of a file the first read takes: the magic bytes and a whole ELF header.
+const HEAD_LEN: usize = 128;
 
 impl ModuleFile {
     /// Open and, if needed, decompress the module file at `path`; a raw file is mapped.
@@ -97,19 +105,21 @@ impl ModuleFile {
     fn open_with(path: &Path, map: bool) -> Result<ModuleFile> {
         let mut file = File::open(path).map_err(|e| Error::io(path, &e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
-        let mut head = [0u8; MAGIC_LEN];
+        let mut head = [0u8; HEAD_LEN];
         let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(path, &e))?;
+        let head = &head[..n];
         if n < MAGIC_LEN {
             return Err(Error::bad_module(path, libc::EINVAL, "file too short to be a module"));
         }
-        let compression = Compression::detect(&head);
+        let compression = Compression::detect(head);
         let image = match compression {
             Compression::None => {
                 if !meta.is_file() {
                     return Err(Error::bad_module(path, libc::EINVAL, "not a regular file"));
                 }
                 if !map {
-                    return Ok(ModuleFile { image: Image::File { file, len: meta.len() }, compression });
+                    let image = Image::File { file, len: meta.len(), head: head.to_vec() };
+                    return Ok(ModuleFile { image, compression });
                 }
                 // SAFETY: the map is read-only and private to this process; a file
                 // truncated underneath us is the same hazard kmod's mmap has.
