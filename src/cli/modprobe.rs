@@ -712,7 +712,12 @@ impl Run<'_> {
                 false
             }
             Err(errno) => {
-                self.log.error(&format!("could not insert '{modname}': {}", rkmod::error::errno_text(errno)));
+                let hint =
+                    if self.native.enabled { super::native_load::hint_suffix(errno) } else { String::new() };
+                self.log.error(&format!(
+                    "could not insert '{modname}': {}{hint}",
+                    rkmod::error::errno_text(errno)
+                ));
                 false
             }
         }

@@ -80,6 +80,11 @@ fn hint(errno: i32) -> &'static str {
     }
 }
 
+/// ` (hint)` for native messages.
+pub fn hint_suffix(errno: i32) -> String {
+    format!(" ({})", hint(errno))
+}
+
 fn route_text(done: &Inserted) -> String {
     match &done.route {
         Route::Finit { flags } if done.compression == rkmod::module::Compression::None => {
