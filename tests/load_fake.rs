@@ -530,6 +530,13 @@ fn native_probe_explains_and_prints_json() {
     assert!(t.contains("    softdep hello pre: hello_soft    ("), "modules.softdep comes first: {t}");
     assert!(t.contains("plan: nothing, blacklisted"), "{t}");
     assert!(r.calls().is_empty(), "--explain loads nothing");
+    let o = rk(&["my-hello"]);
+    ok(&o);
+    assert_eq!(
+        text(&o.stderr),
+        format!("rkmod: WARNING: hello not loaded: blacklisted at {conf}:7 (reached through my_hello)\n")
+    );
+    assert!(r.calls().is_empty());
 
     let o = rk(&["--json", "hello_user", "nope"]);
     ok(&o);

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 /// syslog(3) priorities, as kmod uses them.
-#[allow(dead_code)] // NOTICE, INFO and DEBUG are used by the applets still to come
+#[allow(dead_code)] // DEBUG is not used yet
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Fatal = 2,

@@ -685,7 +685,30 @@ impl Run<'_> {
         };
         let steps = match plan {
             Plan::InKernel { first_time: true } => Err(libc::EEXIST),
-            Plan::InKernel { first_time: false } | Plan::Blacklisted => return true,
+            Plan::InKernel { first_time: false } => {
+                if self.native.enabled && r.is_builtin(id).unwrap_or(false) {
+                    self.log
+                        .log(Level::Notice, &format!("{modname} is built into the kernel: nothing to load"));
+                }
+                return true;
+            }
+            Plan::Blacklisted => {
+                if self.native.enabled {
+                    let at = self
+                        .config
+                        .blacklist_entry(&modname)
+                        .map(|b| b.source.to_string())
+                        .unwrap_or_default();
+                    let how = r
+                        .module(id)
+                        .alias
+                        .as_ref()
+                        .map(|a| format!(" (reached through {a})"))
+                        .unwrap_or_default();
+                    self.log.warn(&format!("{modname} not loaded: blacklisted at {at}{how}"));
+                }
+                return true;
+            }
             Plan::Steps(steps) => Ok(steps),
         };
         let exec = probe::Exec {
