@@ -65,7 +65,6 @@ impl Log {
         self.log(Level::Error, msg)
     }
 
-    #[allow(dead_code)]
     pub fn warn(&self, msg: &str) {
         self.log(Level::Warning, msg)
     }

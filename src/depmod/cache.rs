@@ -110,6 +110,20 @@ impl Record<'_> {
     /// The cache file's bytes: magic, the check section's length, the check section,
     /// then the module data (read only when a run is not skipped).
     pub fn encode(&self) -> Vec<u8> {
+        let check = self.check();
+        let mut e = Enc(MAGIC.to_vec());
+        e.bytes(&check);
+        e.0.extend_from_slice(&self.data);
+        e.0
+    }
+
+    /// Where the check section starts in [`Record::encode`]'s bytes. Its length depends
+    /// on the output names and not on their keys, so a file written with placeholder
+    /// keys can have the real ones written over them ([`Record::check`]).
+    pub const CHECK_AT: u64 = MAGIC.len() as u64 + 8;
+
+    /// The check section.
+    pub fn check(&self) -> Vec<u8> {
         let mut e = Enc::default();
         e.bytes(&self.inputs);
         e.u64(self.outputs.len() as u64);
@@ -133,10 +147,6 @@ impl Record<'_> {
             e.str(msg);
         }
         e.strs(self.verbose);
-        let check = e.0;
-        let mut e = Enc(MAGIC.to_vec());
-        e.bytes(&check);
-        e.0.extend_from_slice(&self.data);
         e.0
     }
 }

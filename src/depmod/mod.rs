@@ -217,32 +217,52 @@ pub fn run(opts: &Options) -> Report {
         }
         return report;
     }
-    if let Err(e) = std::fs::create_dir_all(&out).and_then(|_| output::publish(&out, &written)) {
+    if let Err(e) = std::fs::create_dir_all(&out) {
         report
             .messages
             .push((Level::Fatal, format!("could not write indexes to {}: {}", out.display(), errno_of(&e))));
         report.failed = true;
         return report;
     }
-    if let (Some(scanned), Some(cache_data)) = (scanned, cache_data) {
-        let names: Vec<&'static str> = written.iter().map(|f| f.name).collect();
-        drop(written);
-        let record = cache::Record {
+    output::remove_stale_temps(&out);
+    // The cache is written while the indexes are synced, with placeholder keys for the
+    // outputs; their real keys go over them once the outputs are in place.
+    let names: Vec<&'static str> = written.iter().map(|f| f.name).collect();
+    let record = match (scanned, cache_data) {
+        (Some(files), Some(data)) => Some(cache::Record {
             inputs,
-            outputs: names
-                .iter()
-                .map(|n| (n.to_string(), cache::Key::of(&out.join(n)).unwrap_or_default()))
-                .collect(),
-            files: scanned,
+            outputs: names.iter().map(|n| (n.to_string(), cache::Key::default())).collect(),
+            files,
             messages: &report.messages,
             verbose: &report.verbose,
-            data: cache_data,
-        };
-        let bytes = record.encode();
+            data,
+        }),
+        _ => None,
+    };
+    let (published, cache_tmp) = rayon::join(
+        || output::publish(&out, &written),
+        || record.as_ref().and_then(|r| output::unsynced_temp(&out, &r.encode()).ok()),
+    );
+    drop(written);
+    if let Err(e) = published {
+        let msg = format!("could not write indexes to {}: {}", out.display(), errno_of(&e));
         drop(record);
+        report.messages.push((Level::Fatal, msg));
+        report.failed = true;
+        return report;
+    }
+    if let (Some(mut record), Some(tmp)) = (record, cache_tmp) {
+        record.outputs =
+            names.iter().map(|n| (n.to_string(), cache::Key::of(&out.join(n)).unwrap_or_default())).collect();
         // A cache that cannot be written only costs the next run its shortcut; it is not
         // fsynced: after a crash a torn cache fails its structure check and is ignored.
-        let _ = output::publish_unsynced(&out, cache::FILE, &bytes);
+        use std::os::unix::fs::FileExt;
+        let check = record.check();
+        let mut framed = (check.len() as u64).to_le_bytes().to_vec();
+        framed.extend_from_slice(&check);
+        if tmp.as_file().write_all_at(&framed, cache::Record::CHECK_AT - 8).is_ok() {
+            let _ = tmp.persist(out.join(cache::FILE));
+        }
     }
     report
 }
@@ -326,7 +346,7 @@ fn parse_with_cache(
     reused
         .into_par_iter()
         .zip(candidates)
-        .map(|(hit, c)| hit.unwrap_or_else(|| parse::parse_one(&c.path)))
+        .map(|(hit, c)| hit.unwrap_or_else(|| parse::parse_one(&c.path, c.key.map(|k| k.size))))
         .collect()
 }
 

@@ -278,9 +278,9 @@ pub fn remove_stale_temps(dir: &Path) {
 /// Publish each file atomically: all written to temp files in `dir` and fsynced (in
 /// parallel, so the filesystem can commit them together), then each renamed into place,
 /// then `dir` fsynced.
+/// The caller removes stale temp files first ([`remove_stale_temps`]).
 pub fn publish(dir: &Path, files: &[OutFile]) -> std::io::Result<()> {
     use rayon::prelude::*;
-    remove_stale_temps(dir);
     let temps = files
         .par_iter()
         .map(|f| {
@@ -298,13 +298,13 @@ pub fn publish(dir: &Path, files: &[OutFile]) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Replace one file through a temp file and rename, without fsync (for the cache).
-pub fn publish_unsynced(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
+/// A temp file in `dir` holding `data` (mode 0644, not fsynced), to be completed and
+/// renamed into place by the caller (the cache, written while the indexes are synced).
+pub fn unsynced_temp(dir: &Path, data: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
     tmp.as_file().set_permissions(mode_0644())?;
     tmp.write_all(data)?;
-    tmp.persist(dir.join(name)).map_err(|e| e.error)?;
-    Ok(())
+    Ok(tmp)
 }
 
 fn mode_0644() -> std::fs::Permissions {

@@ -43,10 +43,11 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Read one module; failures are recorded, never fatal.
-pub fn parse_one(path: &std::path::Path) -> ModData {
+/// Read one module (`size`: its length, when the scan already stat'ed it as a regular
+/// file); failures are recorded, never fatal.
+pub fn parse_one(path: &std::path::Path, size: Option<u64>) -> ModData {
     let mut data = ModData::default();
-    let image = match ModuleImage::open_unmapped(path) {
+    let image = match ModuleImage::open_unmapped_sized(path, size) {
         Ok(i) => i,
         Err(e) => {
             data.error = Some(crate::error::errno_text(e.errno()));

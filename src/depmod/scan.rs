@@ -8,6 +8,7 @@
 //! as it goes: that stat is the key the no-change cache compares. A directory reached
 //! again through a symlink loop is skipped.
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -29,21 +30,21 @@ pub struct Candidate {
 }
 
 /// Scan `dir` and the `externals`; `problems` collects kmod-style error messages.
+/// Subdirectories are walked in parallel; the result is in name order all the same.
 pub fn scan(
     dir: &Path,
     externals: &[PathBuf],
     excludes: &[String],
     problems: &mut Vec<String>,
 ) -> Vec<Candidate> {
-    let mut out = Vec::new();
-    let mut w = Walker { excludes, out: &mut out, problems, stack: Vec::new() };
-    w.top(dir, true);
+    let mut found = top(dir, true, excludes);
     for ext in externals {
         if ext.is_dir() {
-            w.top(ext, false);
+            found.append(top(ext, false, excludes));
         }
     }
-    out
+    problems.append(&mut found.problems);
+    found.cands
 }
 
 fn key_of(st: &FileStat) -> Key {
@@ -56,91 +57,141 @@ fn key_of(st: &FileStat) -> Key {
     }
 }
 
-struct Walker<'a> {
-    excludes: &'a [String],
-    out: &'a mut Vec<Candidate>,
-    problems: &'a mut Vec<String>,
-    /// (dev, ino) of the directories being walked, against symlink loops.
-    stack: Vec<(u64, u64)>,
+/// What one directory (and everything under it) holds, in name order.
+#[derive(Default)]
+struct Found {
+    cands: Vec<Candidate>,
+    problems: Vec<String>,
 }
 
-impl Walker<'_> {
-    fn top(&mut self, dir: &Path, relative: bool) {
-        match Dir::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
-            Ok(d) => self.walk(d, dir.to_path_buf(), relative.then(String::new)),
-            Err(e) => self.problems.push(format!(
-                "could not open directory {}: {}",
-                dir.display(),
-                crate::error::errno_text(e as i32)
-            )),
-        }
+impl Found {
+    fn append(&mut self, mut other: Found) {
+        self.cands.append(&mut other.cands);
+        self.problems.append(&mut other.problems);
     }
 
-    fn walk(&mut self, mut d: Dir, path: PathBuf, rel: Option<String>) {
-        if let Ok(st) = nix::sys::stat::fstat(&d) {
-            if self.stack.contains(&(st.st_dev, st.st_ino)) {
-                return;
-            }
-            self.stack.push((st.st_dev, st.st_ino));
+    fn problem(msg: String) -> Found {
+        Found { cands: Vec::new(), problems: vec![msg] }
+    }
+}
+
+fn top(dir: &Path, relative: bool, excludes: &[String]) -> Found {
+    match Dir::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
+        Ok(d) => walk(d, dir.to_path_buf(), relative.then(String::new), &[], excludes),
+        Err(e) => Found::problem(format!(
+            "could not open directory {}: {}",
+            dir.display(),
+            crate::error::errno_text(e as i32)
+        )),
+    }
+}
+
+/// Walk the subdirectory `name` of `d`, unless it is one depmod skips.
+fn descend(
+    d: BorrowedFd<'_>,
+    name: &[u8],
+    name_str: &str,
+    child: PathBuf,
+    child_rel: Option<String>,
+    ancestors: &[(u64, u64)],
+    excludes: &[String],
+) -> Found {
+    if name_str == "build" || name_str == "source" || excludes.iter().any(|e| e == name_str) {
+        return Found::default();
+    }
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    match Dir::openat(d, name, flags, Mode::empty()) {
+        Ok(sub) => walk(sub, child, child_rel, ancestors, excludes),
+        Err(e) => {
+            Found::problem(format!("openat({}): {}", child.display(), crate::error::errno_text(e as i32)))
         }
-        let mut entries: Vec<(Vec<u8>, Option<Type>)> = d
-            .iter()
-            .flatten()
-            .map(|e| (e.file_name().to_bytes().to_vec(), e.file_type()))
-            .filter(|(n, _)| n != b"." && n != b"..")
-            .collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, kind) in entries {
-            let name_str = String::from_utf8_lossy(&name).into_owned();
-            let child = path.join(std::ffi::OsStr::from_bytes(&name));
-            let child_rel =
-                rel.as_ref().map(|r| if r.is_empty() { name_str.clone() } else { format!("{r}/{name_str}") });
-            let is_module = crate::name::has_module_extension(&name_str);
-            let maybe_dir = matches!(kind, Some(Type::Directory) | Some(Type::Symlink) | None);
-            if !is_module && !maybe_dir {
-                continue;
-            }
-            // Follow symlinks, as kmod's fstatat does.
-            let st = match fstatat(&d, name.as_slice(), AtFlags::empty()) {
-                Ok(st) => st,
-                Err(e) => {
-                    if is_module || kind != Some(Type::Symlink) {
-                        self.problems.push(format!(
-                            "fstatat({}): {}",
-                            child.display(),
-                            crate::error::errno_text(e as i32)
-                        ));
-                    }
-                    continue;
-                }
-            };
-            let fmt = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
-            if fmt == SFlag::S_IFDIR {
-                if name_str == "build" || name_str == "source" || self.excludes.contains(&name_str) {
-                    continue;
-                }
-                let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-                match Dir::openat(&d, name.as_slice(), flags, Mode::empty()) {
-                    Ok(sub) => self.walk(sub, child, child_rel),
-                    Err(e) => self.problems.push(format!(
-                        "openat({}): {}",
-                        child.display(),
-                        crate::error::errno_text(e as i32)
-                    )),
-                }
-            } else if is_module {
-                if fmt != SFlag::S_IFREG {
-                    self.problems.push(format!(
-                        "unsupported file type {}: {:o}",
-                        child.display(),
-                        fmt.bits()
-                    ));
-                    continue;
-                }
-                let modname = crate::name::path_to_modname(&child);
-                self.out.push(Candidate { path: child, relpath: child_rel, modname, key: Some(key_of(&st)) });
-            }
+    }
+}
+
+/// `ancestors`: (dev, ino) of the directories above, against symlink loops.
+fn walk(
+    mut d: Dir,
+    path: PathBuf,
+    rel: Option<String>,
+    ancestors: &[(u64, u64)],
+    excludes: &[String],
+) -> Found {
+    use rayon::prelude::*;
+    let mut chain = ancestors.to_vec();
+    if let Ok(st) = nix::sys::stat::fstat(&d) {
+        if chain.contains(&(st.st_dev, st.st_ino)) {
+            return Found::default();
         }
-        self.stack.pop();
+        chain.push((st.st_dev, st.st_ino));
+    }
+    let mut entries: Vec<(Vec<u8>, Option<Type>)> = d
+        .iter()
+        .flatten()
+        .map(|e| (e.file_name().to_bytes().to_vec(), e.file_type()))
+        .filter(|(n, _)| n != b"." && n != b"..")
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let fd = d.as_fd();
+    let parts: Vec<Found> = entries
+        .into_par_iter()
+        .map(|(name, kind)| entry(fd, &path, rel.as_deref(), &name, kind, &chain, excludes))
+        .collect();
+    let mut out = Found::default();
+    for p in parts {
+        out.append(p);
+    }
+    out
+}
+
+/// One directory entry: a module, a directory to walk, or nothing.
+fn entry(
+    d: BorrowedFd<'_>,
+    path: &Path,
+    rel: Option<&str>,
+    name: &[u8],
+    kind: Option<Type>,
+    chain: &[(u64, u64)],
+    excludes: &[String],
+) -> Found {
+    let name_str = String::from_utf8_lossy(name).into_owned();
+    let child = path.join(std::ffi::OsStr::from_bytes(name));
+    let child_rel = rel.map(|r| if r.is_empty() { name_str.clone() } else { format!("{r}/{name_str}") });
+    let is_module = crate::name::has_module_extension(&name_str);
+    let maybe_dir = matches!(kind, Some(Type::Directory) | Some(Type::Symlink) | None);
+    if !is_module && !maybe_dir {
+        return Found::default();
+    }
+    // A directory entry (not a symlink) is opened directly: walk() fstat()s it.
+    if kind == Some(Type::Directory) && !is_module {
+        return descend(d, name, &name_str, child, child_rel, chain, excludes);
+    }
+    // Follow symlinks, as kmod's fstatat does.
+    let st = match fstatat(d, name, AtFlags::empty()) {
+        Ok(st) => st,
+        Err(e) => {
+            if is_module || kind != Some(Type::Symlink) {
+                return Found::problem(format!(
+                    "fstatat({}): {}",
+                    child.display(),
+                    crate::error::errno_text(e as i32)
+                ));
+            }
+            return Found::default();
+        }
+    };
+    let fmt = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
+    if fmt == SFlag::S_IFDIR {
+        return descend(d, name, &name_str, child, child_rel, chain, excludes);
+    }
+    if !is_module {
+        return Found::default();
+    }
+    if fmt != SFlag::S_IFREG {
+        return Found::problem(format!("unsupported file type {}: {:o}", child.display(), fmt.bits()));
+    }
+    let modname = crate::name::path_to_modname(&child);
+    Found {
+        cands: vec![Candidate { path: child, relpath: child_rel, modname, key: Some(key_of(&st)) }],
+        problems: Vec::new(),
     }
 }

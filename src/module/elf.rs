@@ -17,11 +17,10 @@
 //! `.gnu.linkonce.this_module` (the `struct module` holding the module's name).
 
 use std::cell::OnceCell;
-use std::os::unix::fs::FileExt;
+use std::rc::Rc;
 
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::section_header::{SectionHeader, SHN_ABS, SHN_UNDEF};
-use goblin::elf::sym::Symtab;
 
 /// Why an image is not a usable ELF file, with the errno kmod reports for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,13 +59,54 @@ impl<'a> Source<'a> {
             Source::File { head, .. } if off.checked_add(len as u64)? <= head.len() as u64 => {
                 Some(std::borrow::Cow::Borrowed(&head[off as usize..off as usize + len]))
             }
-            Source::File { file, .. } => {
-                let mut buf = vec![0u8; len];
-                file.read_exact_at(&mut buf, off).ok()?;
-                Some(std::borrow::Cow::Owned(buf))
-            }
+            Source::File { file, .. } => pread_exact(file, off, len).map(std::borrow::Cow::Owned),
         }
     }
+}
+
+/// A section's bytes read from a file: a range of a buffer that neighbouring sections,
+/// read by the same pread, share.
+struct Chunk {
+    buf: Rc<Vec<u8>>,
+    start: usize,
+    len: usize,
+}
+
+impl Chunk {
+    fn whole(buf: Vec<u8>) -> Chunk {
+        let len = buf.len();
+        Chunk { buf: Rc::new(buf), start: 0, len }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..self.start + self.len]
+    }
+}
+
+/// `len` bytes at `off` of a file, without zeroing the buffer first.
+fn pread_exact(file: &std::fs::File, off: u64, len: usize) -> Option<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let mut buf: Vec<u8> = Vec::with_capacity(len);
+    let mut done = 0;
+    while done < len {
+        let at = i64::try_from(off.checked_add(done as u64)?).ok()?;
+        // SAFETY: the pointer and length describe the vector's unused capacity, which
+        // pread only writes; set_len below covers only bytes it wrote.
+        let n = unsafe {
+            libc::pread(file.as_raw_fd(), buf.as_mut_ptr().add(done).cast(), len - done, at as libc::off_t)
+        };
+        match n {
+            n if n > 0 => {
+                done += n as usize;
+                // SAFETY: the first `done` bytes were written by pread.
+                unsafe { buf.set_len(done) };
+            }
+            0 => return None,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return None,
+        }
+    }
+    Some(buf)
 }
 
 /// A validated ELF image with its section table read.
@@ -75,7 +115,7 @@ pub struct Elf<'a> {
     ctx: Ctx,
     sections: Vec<SectionHeader>,
     /// Section contents read so far (file sources only).
-    cache: Vec<OnceCell<Option<Box<[u8]>>>>,
+    cache: Vec<OnceCell<Option<Chunk>>>,
     names_idx: usize,
     shoff: u64,
     pub machine: u16,
@@ -89,6 +129,24 @@ pub struct Symbol<'a> {
     pub shndx: usize,
     pub bind: u8,
     pub kind: u8,
+}
+
+/// A symbol table entry whose name is not measured yet.
+#[derive(Debug, Clone, Copy)]
+pub struct RawSymbol<'a> {
+    /// `.strtab` from the name's first byte on.
+    pub name_tail: &'a [u8],
+    pub value: u64,
+    pub shndx: usize,
+    pub bind: u8,
+    pub kind: u8,
+}
+
+impl<'a> RawSymbol<'a> {
+    /// The name (up to its NUL, or the end of the table).
+    pub fn name(&self) -> &'a [u8] {
+        cstr_at(self.name_tail, 0).unwrap_or_default()
+    }
 }
 
 const EI_NIDENT: usize = 16;
@@ -175,7 +233,8 @@ impl<'a> Elf<'a> {
             let start = before - lead;
             if sh.sh_offset >= start && sh.sh_offset + sh.sh_size <= before + 1 {
                 let at = (sh.sh_offset - start) as usize;
-                let _ = elf.cache[strndx].set(Some(window[at..at + sh.sh_size as usize].into()));
+                let _ =
+                    elf.cache[strndx].set(Some(Chunk::whole(window[at..at + sh.sh_size as usize].to_vec())));
             }
         }
         let names = elf.section_data(strndx).ok_or(invalid("section name table out of bounds"))?;
@@ -206,9 +265,11 @@ impl<'a> Elf<'a> {
             let start = first.0;
             if let Some(buf) = usize::try_from(end - start).ok().and_then(|len| self.source.read(start, len))
             {
+                let buf = Rc::new(buf.into_owned());
                 for &(off, size, i) in group.iter() {
                     let at = (off - start) as usize;
-                    let _ = self.cache[i].set(Some(buf[at..at + size as usize].into()));
+                    let _ =
+                        self.cache[i].set(Some(Chunk { buf: buf.clone(), start: at, len: size as usize }));
                 }
             }
             group.clear();
@@ -252,9 +313,10 @@ impl<'a> Elf<'a> {
             Source::File { .. } => self.cache[idx]
                 .get_or_init(|| {
                     let len = usize::try_from(sh.sh_size).ok()?;
-                    self.source.read(sh.sh_offset, len).map(|c| c.into_owned().into_boxed_slice())
+                    self.source.read(sh.sh_offset, len).map(|c| Chunk::whole(c.into_owned()))
                 })
-                .as_deref(),
+                .as_ref()
+                .map(Chunk::bytes),
         }
     }
 
@@ -265,9 +327,13 @@ impl<'a> Elf<'a> {
     /// Index of the first section (from 1) called `name` whose range is valid.
     pub fn find_section(&self, name: &str) -> Option<usize> {
         let names = self.names();
-        (1..self.sections.len()).find(|&i| {
-            self.section_in_bounds(i) && cstr_at(names, self.sections[i].sh_name) == Some(name.as_bytes())
-        })
+        let want = name.as_bytes();
+        // The name and its NUL, compared in place (no strlen of every section name).
+        let is = |off: usize| {
+            names.get(off..off.saturating_add(want.len())) == Some(want)
+                && names.get(off + want.len()) == Some(&0)
+        };
+        (1..self.sections.len()).find(|&i| is(self.sections[i].sh_name) && self.section_in_bounds(i))
     }
 
     /// The contents of the section called `name` (None: no such valid section).
@@ -301,28 +367,33 @@ impl<'a> Elf<'a> {
 
     /// The `.symtab` symbols with names from `.strtab` (both found by name, as kmod does).
     pub fn symbols(&self) -> Vec<Symbol<'_>> {
-        let (Some(idx), Some(strtab)) = (self.find_section(".symtab"), self.section(".strtab")) else {
-            return Vec::new();
-        };
-        let Some(table) = self.section_data(idx) else { return Vec::new() };
-        let entsize = if self.is_32bit() { 16 } else { 24 };
-        let count = table.len() / entsize;
-        let Ok(symtab) = Symtab::parse(table, 0, count, self.ctx) else {
-            return Vec::new();
-        };
-        symtab
-            .iter()
-            .skip(1)
-            .filter_map(|s| {
-                Some(Symbol {
-                    name: cstr_at(strtab, s.st_name)?,
-                    value: s.st_value,
-                    shndx: s.st_shndx,
-                    bind: s.st_bind(),
-                    kind: s.st_type(),
-                })
-            })
+        self.raw_symbols()
+            .map(|r| Symbol { name: r.name(), value: r.value, shndx: r.shndx, bind: r.bind, kind: r.kind })
             .collect()
+    }
+
+    /// The `.symtab` entries (without the null entry 0) decoded in place; a name is
+    /// measured only when asked for ([`RawSymbol::name`]). Entries whose name offset lies
+    /// outside `.strtab` are left out.
+    pub fn raw_symbols(&self) -> impl Iterator<Item = RawSymbol<'_>> + '_ {
+        let found =
+            self.find_section(".symtab").and_then(|i| self.section_data(i)).zip(self.section(".strtab"));
+        let (table, strtab) = found.unwrap_or_default();
+        let wide = !self.is_32bit();
+        let entsize = if wide { 24 } else { 16 };
+        table.chunks_exact(entsize).skip(1).filter_map(move |e| {
+            let word = |at: usize, n: usize| self.uint(&e[at..at + n]);
+            let name_off = word(0, 4) as usize;
+            let (info, shndx, value) =
+                if wide { (e[4], word(6, 2), word(8, 8)) } else { (e[12], word(14, 2), word(4, 4)) };
+            Some(RawSymbol {
+                name_tail: strtab.get(name_off..)?,
+                value,
+                shndx: shndx as usize,
+                bind: info >> 4,
+                kind: info & 0xf,
+            })
+        })
     }
 
     /// Read a u32 or u64 (by `width`) at `offset` in section `idx`, in the image's byte order.
@@ -357,8 +428,11 @@ impl<'a> Elf<'a> {
 /// The NUL-terminated string starting at `off` (None if `off` is past the table).
 pub fn cstr_at(table: &[u8], off: usize) -> Option<&[u8]> {
     let rest = table.get(off..)?;
-    let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-    Some(&rest[..end])
+    // CStr's search is the optimised memchr.
+    Some(match std::ffi::CStr::from_bytes_until_nul(rest) {
+        Ok(c) => c.to_bytes(),
+        Err(_) => rest,
+    })
 }
 
 /// Split a string section the way `kmod_elf_get_strings` does.

@@ -94,17 +94,28 @@ const HEAD_LEN: usize = 128;
 impl ModuleFile {
     /// Open and, if needed, decompress the module file at `path`; a raw file is mapped.
     pub fn open(path: &Path) -> Result<ModuleFile> {
-        ModuleFile::open_with(path, true)
+        ModuleFile::open_with(path, true, None)
     }
 
     /// Like [`ModuleFile::open`], but a raw file is left unmapped and read on demand.
     pub fn open_unmapped(path: &Path) -> Result<ModuleFile> {
-        ModuleFile::open_with(path, false)
+        ModuleFile::open_with(path, false, None)
     }
 
-    fn open_with(path: &Path, map: bool) -> Result<ModuleFile> {
+    /// [`ModuleFile::open_unmapped`] of a regular file whose size is known.
+    pub fn open_unmapped_sized(path: &Path, size: Option<u64>) -> Result<ModuleFile> {
+        ModuleFile::open_with(path, false, size)
+    }
+
+    fn open_with(path: &Path, map: bool, known_size: Option<u64>) -> Result<ModuleFile> {
         let mut file = File::open(path).map_err(|e| Error::io(path, &e))?;
-        let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+        let (is_file, len) = match known_size {
+            Some(n) => (true, n),
+            None => {
+                let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+                (meta.is_file(), meta.len())
+            }
+        };
         let mut head = [0u8; HEAD_LEN];
         let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(path, &e))?;
         let head = &head[..n];
@@ -114,11 +125,11 @@ impl ModuleFile {
         let compression = Compression::detect(head);
         let image = match compression {
             Compression::None => {
-                if !meta.is_file() {
+                if !is_file {
                     return Err(Error::bad_module(path, libc::EINVAL, "not a regular file"));
                 }
                 if !map {
-                    let image = Image::File { file, len: meta.len(), head: head.to_vec() };
+                    let image = Image::File { file, len, head: head.to_vec() };
                     return Ok(ModuleFile { image, compression });
                 }
                 // SAFETY: the map is read-only and private to this process; a file

@@ -49,7 +49,13 @@ impl ModuleImage {
 
     /// Open for reading a few sections only (no mapping of raw files); used by depmod.
     pub fn open_unmapped(path: &Path) -> Result<ModuleImage> {
-        Ok(ModuleImage { file: ModuleFile::open_unmapped(path)?, path: path.to_path_buf() })
+        ModuleImage::open_unmapped_sized(path, None)
+    }
+
+    /// [`ModuleImage::open_unmapped`] of a file already known to be a regular file of
+    /// `size` bytes (depmod's scan stat'ed it): no second stat.
+    pub fn open_unmapped_sized(path: &Path, size: Option<u64>) -> Result<ModuleImage> {
+        Ok(ModuleImage { file: ModuleFile::open_unmapped_sized(path, size)?, path: path.to_path_buf() })
     }
 
     /// The decompressed bytes, when the whole image is in memory.
@@ -183,6 +189,14 @@ pub fn versions_in(elf: &Elf<'_>) -> std::result::Result<Vec<SymbolCrc>, &'stati
         .collect())
 }
 
+/// Text of a symbol name: borrowed when it is UTF-8 (always, in practice), else lossy.
+fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 /// Exports and needs in one walk over the symbol table (what depmod reads).
 pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
     // A malformed __versions table contributes nothing, as before any symbol is read.
@@ -191,8 +205,18 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
         raw_versions.iter().enumerate().map(|(i, v)| (v.0, i)).collect();
     let mut used = vec![false; raw_versions.len()];
     let mut out = SymbolSummary::default();
-    let text = |b| String::from_utf8_lossy(b);
-    for sym in elf.symbols() {
+    for sym in elf.raw_symbols() {
+        // Defined symbols matter only as `__crc_<sym>`: check that before measuring a name.
+        if sym.shndx != 0 && !sym.name_tail.starts_with(b"__crc_") {
+            continue;
+        }
+        let sym = elf::Symbol {
+            name: sym.name(),
+            value: sym.value,
+            shndx: sym.shndx,
+            bind: sym.bind,
+            kind: sym.kind,
+        };
         if let Some(name) = sym.name.strip_prefix(b"__crc_") {
             // The CRC is the symbol's value, or a u32 at that offset of its section;
             // kmod reports an unreadable one as all ones.
