@@ -260,6 +260,24 @@ pub enum InUse {
     RefcntUnreadable(i32),
 }
 
+/// The module an rmmod argument names: a path that exists gives its file name without
+/// extensions, anything else is a name (`-` becomes `_`).
+pub fn name_of_argument(arg: &str) -> String {
+    if std::fs::metadata(arg).is_ok() {
+        crate::name::path_to_modname(std::path::Path::new(arg))
+    } else {
+        crate::name::modname_normalize(arg)
+    }
+}
+
+/// [`rmmod_checks`] with the builtin test against the running kernel's module
+/// directory (`modules.builtin.bin` of `ROOT/lib/modules/$(uname -r)`).
+pub fn rmmod_checks_running(sys: &System, name: &str) -> Vec<InUse> {
+    let dir = sys.release().ok().map(|v| crate::lookup::ModuleDir::new(sys.module_dir(&v)));
+    let builtin = dir.as_ref().and_then(|d| d.is_builtin(name).ok()).unwrap_or(false);
+    rmmod_checks(sys, name, builtin)
+}
+
 /// rmmod's checks, in its order; Ok when the module can be removed. A
 /// [`InUse::HoldersUnreadable`] is reported but not final: the refcnt check follows.
 pub fn rmmod_checks(sys: &System, name: &str, builtin: bool) -> Vec<InUse> {

@@ -17,8 +17,7 @@ use super::log::Log;
 use super::output;
 use rkmod::insert::{insert_file, Force, InsertError, Inserted, Route, Userspace};
 use rkmod::kernel::{System, O_NONBLOCK, O_TRUNC};
-use rkmod::lookup::ModuleDir;
-use rkmod::unload::{rmmod_checks, InUse};
+use rkmod::unload::{rmmod_checks_running, InUse};
 
 /// `rkmod insert`.
 #[derive(Args, Debug)]
@@ -146,18 +145,12 @@ pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
 /// `rkmod remove MODULE...`.
 pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
     let sys = System::detect();
-    let dir = sys.release().ok().map(|v| ModuleDir::new(sys.module_dir(&v)));
     let mut failed = false;
     for arg in &a.modules {
-        let name = if std::fs::metadata(arg).is_ok() {
-            rkmod::name::path_to_modname(Path::new(arg))
-        } else {
-            rkmod::name::modname_normalize(arg)
-        };
+        let name = rkmod::unload::name_of_argument(arg);
         if !a.force {
-            let builtin = dir.as_ref().and_then(|d| d.is_builtin(&name).ok()).unwrap_or(false);
             let mut blocked = false;
-            for c in rmmod_checks(&sys, &name, builtin) {
+            for c in rmmod_checks_running(&sys, &name) {
                 blocked = true;
                 match c {
                     InUse::Builtin => log.error(&format!("{name} is built into the kernel: it cannot be removed")),

@@ -9,14 +9,12 @@
 //! below ERROR are hidden unless `-v`.
 
 use std::ffi::CString;
-use std::path::Path;
 
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::{Level, Log};
 use super::output;
 use rkmod::kernel::{System, O_NONBLOCK, O_TRUNC};
-use rkmod::lookup::ModuleDir;
-use rkmod::unload::{rmmod_checks, InUse};
+use rkmod::unload::{rmmod_checks_running, InUse};
 
 const SHORT: &str = "fsvVwh";
 const LONG: &[LongOpt] = &[
@@ -100,20 +98,12 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
         return 1;
     }
     let sys = System::detect();
-    let dir = sys.release().ok().map(|v| ModuleDir::new(sys.module_dir(&v)));
     let mut failed = 0;
     for arg in &names {
-        let name = if std::fs::metadata(arg).is_ok() {
-            rkmod::name::path_to_modname(Path::new(arg))
-        } else {
-            rkmod::name::modname_normalize(arg)
-        };
-        if !o.force {
-            let builtin = dir.as_ref().and_then(|d| d.is_builtin(&name).ok()).unwrap_or(false);
-            if !report_checks(&log, &name, &rmmod_checks(&sys, &name, builtin)) {
-                failed += 1;
-                continue;
-            }
+        let name = rkmod::unload::name_of_argument(arg);
+        if !o.force && !report_checks(&log, &name, &rmmod_checks_running(&sys, &name)) {
+            failed += 1;
+            continue;
         }
         let flags = O_NONBLOCK | if o.force { O_TRUNC } else { 0 };
         let Ok(cname) = CString::new(name.clone()) else {
