@@ -136,11 +136,15 @@ impl FakeKernel {
         let field = |k: &str| {
             fields.iter().find(|f| f.key_is(k)).map(|f| String::from_utf8_lossy(&f.value).into_owned())
         };
-        let name = this_module_name(&elf).or_else(|| field("name")).ok_or(libc::ENOEXEC)?;
+        let name = crate::module::this_module_name_in(&elf)
+            .filter(|n| !n.is_empty())
+            .or_else(|| field("name"))
+            .ok_or(libc::ENOEXEC)?;
         rec.name = Some(name.clone());
         let vermagic = field("vermagic");
         rec.vermagic = Some(vermagic.is_some());
-        rec.modversions = Some(elf.find_section("__versions").is_some_and(|i| section_alloc(&elf, image, i)));
+        let alloc = |i| elf.section_flags(i).is_some_and(|f| f & 0x2 != 0);
+        rec.modversions = Some(elf.find_section("__versions").is_some_and(alloc));
         if flags & super::MODULE_INIT_IGNORE_VERMAGIC == 0 {
             if let (Some(v), Some(release)) = (&vermagic, self.release()) {
                 if v.split(' ').next() != Some(release.as_str()) {
@@ -297,18 +301,6 @@ impl Kernel for FakeKernel {
 fn fd_path(file: &File) -> Option<String> {
     use std::os::fd::AsRawFd;
     fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok().map(|p| p.display().to_string())
-}
-
-fn this_module_name(elf: &Elf<'_>) -> Option<String> {
-    let offset = if elf.is_32bit() { 12 } else { 24 };
-    let s = elf.section(".gnu.linkonce.this_module")?.get(offset..)?;
-    let name = crate::module::elf::cstr_at(s, 0)?;
-    (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned())
-}
-
-fn section_alloc(elf: &Elf<'_>, image: &[u8], idx: usize) -> bool {
-    let Some((off, width)) = elf.section_flags_offset(idx) else { return false };
-    image.get(off..off + width).is_some_and(|b| elf.uint(b) & 0x2 != 0)
 }
 
 /// The kernel's `parse_args` over the module's declared parameters: the values to

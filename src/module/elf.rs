@@ -121,16 +121,6 @@ pub struct Elf<'a> {
     pub machine: u16,
 }
 
-/// A symbol from `.symtab`, as depmod needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Symbol<'a> {
-    pub name: &'a [u8],
-    pub value: u64,
-    pub shndx: usize,
-    pub bind: u8,
-    pub kind: u8,
-}
-
 /// A symbol table entry whose name is not measured yet.
 #[derive(Debug, Clone, Copy)]
 pub struct RawSymbol<'a> {
@@ -341,6 +331,11 @@ impl<'a> Elf<'a> {
         self.find_section(name).and_then(|i| self.section_data(i))
     }
 
+    /// The `sh_flags` of section `idx`.
+    pub fn section_flags(&self, idx: usize) -> Option<u64> {
+        self.sections.get(idx).map(|sh| sh.sh_flags)
+    }
+
     /// File offset and size of section `idx`, when its range lies inside the file.
     pub fn section_range(&self, idx: usize) -> Option<(usize, usize)> {
         if !self.section_in_bounds(idx) {
@@ -365,14 +360,8 @@ impl<'a> Elf<'a> {
         Some(split_strings(self.section(name)?))
     }
 
-    /// The `.symtab` symbols with names from `.strtab` (both found by name, as kmod does).
-    pub fn symbols(&self) -> Vec<Symbol<'_>> {
-        self.raw_symbols()
-            .map(|r| Symbol { name: r.name(), value: r.value, shndx: r.shndx, bind: r.bind, kind: r.kind })
-            .collect()
-    }
-
-    /// The `.symtab` entries (without the null entry 0) decoded in place; a name is
+    /// The `.symtab` symbols, names in `.strtab` (both found by name, as kmod does):
+    /// the entries (without the null entry 0) decoded in place; a name is
     /// measured only when asked for ([`RawSymbol::name`]). Entries whose name offset lies
     /// outside `.strtab` are left out.
     pub fn raw_symbols(&self) -> impl Iterator<Item = RawSymbol<'_>> + '_ {
@@ -479,6 +468,10 @@ mod source_tests {
         for name in [".modinfo", "__versions", ".symtab", ".strtab", "__ksymtab_strings"] {
             assert_eq!(mem.section(name), lazy.section(name), "{name}");
         }
-        assert_eq!(mem.symbols(), lazy.symbols());
+        let syms = |e: &Elf<'_>| -> Vec<(Vec<u8>, u64, usize, u8, u8)> {
+            e.raw_symbols().map(|r| (r.name().to_vec(), r.value, r.shndx, r.bind, r.kind)).collect()
+        };
+        assert!(!syms(&mem).is_empty());
+        assert_eq!(syms(&mem), syms(&lazy));
     }
 }

@@ -97,12 +97,8 @@ impl ModuleFile {
         ModuleFile::open_with(path, true, None)
     }
 
-    /// Like [`ModuleFile::open`], but a raw file is left unmapped and read on demand.
-    pub fn open_unmapped(path: &Path) -> Result<ModuleFile> {
-        ModuleFile::open_with(path, false, None)
-    }
-
-    /// [`ModuleFile::open_unmapped`] of a regular file whose size is known.
+    /// Like [`ModuleFile::open`], but a raw file is left unmapped and read on demand;
+    /// `size` is its length when the caller has already stat'ed it as a regular file.
     pub fn open_unmapped_sized(path: &Path, size: Option<u64>) -> Result<ModuleFile> {
         ModuleFile::open_with(path, false, size)
     }

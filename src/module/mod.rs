@@ -111,14 +111,16 @@ impl ModuleImage {
 
     /// The module name stored in `.gnu.linkonce.this_module` (`struct module.name`).
     pub fn this_module_name(&self) -> Result<Option<String>> {
-        let elf = self.elf()?;
-        let offset = if elf.is_32bit() { 12 } else { 24 };
-        Ok(elf
-            .section(".gnu.linkonce.this_module")
-            .and_then(|s| s.get(offset..))
-            .and_then(|s| elf::cstr_at(s, 0))
-            .map(|n| String::from_utf8_lossy(n).into_owned()))
+        Ok(this_module_name_in(&self.elf()?))
     }
+}
+
+/// The module name stored in `.gnu.linkonce.this_module` of an ELF image (`struct
+/// module.name`, at offset 24 on 64-bit and 12 on 32-bit).
+pub fn this_module_name_in(elf: &Elf<'_>) -> Option<String> {
+    let offset = if elf.is_32bit() { 12 } else { 24 };
+    let s = elf.section(".gnu.linkonce.this_module")?.get(offset..)?;
+    elf::cstr_at(s, 0).map(|n| String::from_utf8_lossy(n).into_owned())
 }
 
 /// A compact list of symbols: all names in one string, plus (end, CRC, weak) per
@@ -210,14 +212,8 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
         if sym.shndx != 0 && !sym.name_tail.starts_with(b"__crc_") {
             continue;
         }
-        let sym = elf::Symbol {
-            name: sym.name(),
-            value: sym.value,
-            shndx: sym.shndx,
-            bind: sym.bind,
-            kind: sym.kind,
-        };
-        if let Some(name) = sym.name.strip_prefix(b"__crc_") {
+        let full_name = sym.name();
+        if let Some(name) = full_name.strip_prefix(b"__crc_") {
             // The CRC is the symbol's value, or a u32 at that offset of its section;
             // kmod reports an unreadable one as all ones.
             let crc = if Elf::is_special_index(sym.shndx) {
@@ -228,10 +224,11 @@ pub fn symbol_summary(elf: &Elf<'_>) -> SymbolSummary {
             out.exports.push(&text(name), crc, false);
             continue;
         }
-        if sym.shndx != 0 || sym.name.is_empty() {
+        // What is left is undefined: a symbol this module needs.
+        if full_name.is_empty() {
             continue;
         }
-        let name = sym.name.strip_prefix(b".").unwrap_or(sym.name);
+        let name = full_name.strip_prefix(b".").unwrap_or(full_name);
         let crc = match by_name.get(name) {
             Some(&i) => {
                 used[i] = true;
