@@ -163,8 +163,8 @@ pub fn insert_file(sys: &System, path: &Path, params: &str, force: Force) -> Res
         }
     };
     // Userspace: the whole image, decompressed, stripped if forced.
-    let mut raw = Vec::new();
-    let mut file = File::open(path).map_err(|e| InsertError::File(Error::io(path, &e)))?;
+    // The rest of the open file after the head (finit_module does not move the offset).
+    let mut raw = head;
     file.read_to_end(&mut raw).map_err(|e| InsertError::File(Error::io(path, &e)))?;
     let mut image = match compression {
         Compression::None => raw,
