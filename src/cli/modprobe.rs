@@ -211,11 +211,13 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
         match *c {
             'a' => o.use_all = true,
             'r' => o.remove = true,
-            'w' if !valid_strtoul(&arg) => {
-                log.error(&format!("unexpected wait value '{arg}'."));
-                return Some(1);
-            }
-            'w' => o.wait_msec = strtoul(&arg),
+            'w' => match strtoul(&arg) {
+                Some(msec) => o.wait_msec = msec,
+                None => {
+                    log.error(&format!("unexpected wait value '{arg}'."));
+                    return Some(1);
+                }
+            },
             'f' => o.force = Force { vermagic: true, modversion: true },
             FORCE_VERMAGIC => o.force.vermagic = true,
             FORCE_MODVERSION => o.force.modversion = true,
@@ -265,48 +267,28 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
     None
 }
 
-/// strtoul(s, NULL, 0) of a string [`valid_strtoul`] accepted (negative values wrap,
-/// as in C).
-fn strtoul(s: &str) -> u64 {
+/// `strtoul(s, &end, 0)` when it consumes all of a non-empty `s` (kmod's test of a
+/// `--wait` value), else None. A `-` negates with wrap-around and a value too large
+/// saturates, as in C.
+fn strtoul(s: &str) -> Option<u64> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, t) = match t.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16)
-    } else if t.len() > 1 && t.starts_with('0') {
-        u64::from_str_radix(&t[1..], 8)
-    } else {
-        t.parse::<u64>()
-    }
-    .unwrap_or(u64::MAX);
-    if neg {
-        v.wrapping_neg()
-    } else {
-        v
-    }
-}
-
-/// Whether strtoul(s, &end, 0) consumes all of a non-empty `s`.
-fn valid_strtoul(s: &str) -> bool {
-    if s.is_empty() {
-        return false;
-    }
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
     let (digits, radix) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        if h.is_empty() || !h.chars().next().is_some_and(|c| c.is_ascii_hexdigit()) {
-            // "0x" alone parses as "0" followed by "x": not fully consumed.
-            return false;
-        }
+        // "0x" alone parses as "0" followed by "x": not fully consumed.
         (h, 16)
-    } else if t.starts_with('0') {
-        (t, 8)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (&t[1..], 8)
     } else {
         (t, 10)
     };
-    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).unwrap_or(u64::MAX);
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// Run the applet. `argv0` is printed raw in getopt errors; `prog` is its basename.
@@ -630,9 +612,14 @@ impl Run<'_> {
         }
     }
 
-    /// kmod's `SHOW()`: printed with `-n`, `-D` or `-v`, flushed at once.
+    /// Whether kmod prints actions: with `-D` or `-v` (kmod 30's `-n` alone does not).
+    fn showing(&self) -> bool {
+        self.o.do_show || self.o.verbose > Level::Warning as i32
+    }
+
+    /// kmod's `SHOW()`: an action line, flushed at once.
     fn show(&self, text: &str) {
-        if self.o.do_show || self.o.verbose > Level::Warning as i32 {
+        if self.showing() {
             output::print(text);
             output::flush_stdout();
         }
@@ -749,9 +736,10 @@ impl Run<'_> {
     /// Print what kmod 30's modprobe (and its libkmod) prints for an insertion event.
     fn insertion_event(&self, ev: probe::Event<'_>) {
         use probe::Event;
-        let show = self.o.do_show || self.o.verbose > Level::Warning as i32;
         match ev {
-            Event::Action(step) if show => {
+            // kmod's print_action: not flushed, so an install command's own output
+            // comes first when stdout is a file.
+            Event::Action(step) if self.showing() => {
                 let line = match &step.action {
                     Action::Install { command, options, .. } => format!("install {command} {options}\n"),
                     Action::Insert { path, options } => format!("insmod {} {options}\n", path.display()),
@@ -845,10 +833,14 @@ mod tests {
     #[test]
     fn strtoul_forms() {
         for ok in ["0", "10", " 0x10", "-1", "+7", "017"] {
-            assert!(valid_strtoul(ok), "{ok}");
+            assert!(strtoul(ok).is_some(), "{ok}");
         }
         for bad in ["", "abc", "0x", "09", "1 ", "1.5"] {
-            assert!(!valid_strtoul(bad), "{bad}");
+            assert!(strtoul(bad).is_none(), "{bad}");
         }
+        assert_eq!(strtoul(" 0x10"), Some(16));
+        assert_eq!(strtoul("017"), Some(15));
+        assert_eq!(strtoul("-1"), Some(u64::MAX));
+        assert_eq!(strtoul("99999999999999999999999"), Some(u64::MAX));
     }
 }
