@@ -69,7 +69,7 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s v -l verbose -d 'P
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s q -l quiet -d 'No messages'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s b -l use-blacklist -d 'Apply the blacklist to names too, not only to aliases'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s i -l ignore-install -d 'Ignore install/remove commands and softdeps of the named module'
-complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s f -l force -d 'Ignore version magic and symbol versions'
+complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -s f -l force -d 'Ignore the version magic and symbol versions (both kernel checks)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l force-vermagic -d 'Ignore the version magic only'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l force-modversion -d 'Ignore symbol versions only'
 complete -c rkmod -n "__fish_rkmod_using_subcommand probe" -l first-time -d 'Fail if the module is already loaded (or, with -r, not loaded)'

@@ -111,8 +111,8 @@ _arguments "${_arguments_options[@]}" : \
 '--use-blacklist[Apply the blacklist to names too, not only to aliases]' \
 '-i[Ignore install/remove commands and softdeps of the named module]' \
 '--ignore-install[Ignore install/remove commands and softdeps of the named module]' \
-'-f[Ignore version magic and symbol versions]' \
-'--force[Ignore version magic and symbol versions]' \
+'-f[Ignore the version magic and symbol versions (both kernel checks)]' \
+'--force[Ignore the version magic and symbol versions (both kernel checks)]' \
 '--force-vermagic[Ignore the version magic only]' \
 '--force-modversion[Ignore symbol versions only]' \
 '--first-time[Fail if the module is already loaded (or, with -r, not loaded)]' \

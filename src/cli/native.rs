@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::info::{self, InfoOptions};
 use super::log::Log;
-use super::native_load::{self, InsertArgs, ListArgs, RemoveArgs};
+use super::native_load::{self, ForceArgs, InsertArgs, ListArgs, RemoveArgs};
 
 /// Load, remove, inspect and index Linux kernel modules.
 #[derive(Parser, Debug)]
@@ -68,15 +68,8 @@ pub struct ProbeArgs {
     /// Ignore install/remove commands and softdeps of the named module
     #[arg(short = 'i', long)]
     pub ignore_install: bool,
-    /// Ignore version magic and symbol versions
-    #[arg(short, long)]
-    pub force: bool,
-    /// Ignore the version magic only
-    #[arg(long)]
-    pub force_vermagic: bool,
-    /// Ignore symbol versions only
-    #[arg(long)]
-    pub force_modversion: bool,
+    #[command(flatten)]
+    pub force: ForceArgs,
     /// Fail if the module is already loaded (or, with -r, not loaded)
     #[arg(long)]
     pub first_time: bool,
@@ -130,9 +123,9 @@ impl ProbeArgs {
             (self.quiet, "-q"),
             (self.use_blacklist, "-b"),
             (self.ignore_install, "-i"),
-            (self.force, "-f"),
-            (self.force_vermagic, "--force-vermagic"),
-            (self.force_modversion, "--force-modversion"),
+            (self.force.force, "-f"),
+            (self.force.force_vermagic, "--force-vermagic"),
+            (self.force.force_modversion, "--force-modversion"),
             (self.first_time, "--first-time"),
             (self.show_depends, "-D"),
             (self.show_alias, "-R"),

@@ -28,6 +28,16 @@ pub struct InsertArgs {
     /// Module parameters (name=value)
     #[arg(value_name = "PARAM", trailing_var_arg = true, allow_hyphen_values = true)]
     pub params: Vec<String>,
+    #[command(flatten)]
+    pub force: ForceArgs,
+    /// Say how the module was handed to the kernel
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// The force switches of `insert` and `probe`.
+#[derive(Args, Debug)]
+pub struct ForceArgs {
     /// Ignore the version magic and symbol versions (both kernel checks)
     #[arg(short, long)]
     pub force: bool,
@@ -37,9 +47,13 @@ pub struct InsertArgs {
     /// Ignore symbol versions only
     #[arg(long)]
     pub force_modversion: bool,
-    /// Say how the module was handed to the kernel
-    #[arg(short, long)]
-    pub verbose: bool,
+}
+
+impl ForceArgs {
+    /// What the switches ask of the kernel.
+    pub fn force(&self) -> Force {
+        Force { vermagic: self.force || self.force_vermagic, modversion: self.force || self.force_modversion }
+    }
 }
 
 /// `rkmod remove`.
@@ -113,7 +127,7 @@ fn route_text(done: &Inserted) -> String {
 
 /// `rkmod insert FILE [PARAM...]`.
 pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
-    let force = Force { vermagic: a.force || a.force_vermagic, modversion: a.force || a.force_modversion };
+    let force = a.force.force();
     let path = super::info::absolute(Path::new(&a.file));
     let sys = System::detect();
     match insert_file(&sys, &path, &join_params(&a.params), force) {
