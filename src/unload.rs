@@ -151,18 +151,10 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
             Some(c) => {
                 let c = &crate::resolve::expand_cmdline_opts(c, "");
                 on(Event::Command(c));
-                if !self.opts.dry_run {
-                    match run_command(c, &name, &self.opts.command_env) {
-                        Ok(0) => {}
-                        Ok(status) => {
-                            on(Event::CommandFailed { name: &name });
-                            return Err(status.max(1));
-                        }
-                        Err(_) => {
-                            on(Event::CommandFailed { name: &name });
-                            return Err(libc::EINVAL);
-                        }
-                    }
+                // A non-zero exit and a shell that did not start fail alike.
+                if !self.opts.dry_run && run_command(c, &name, &self.opts.command_env) != Ok(0) {
+                    on(Event::CommandFailed { name: &name });
+                    return Err(libc::EINVAL);
                 }
             }
         }

@@ -581,3 +581,22 @@ fn native_probe_explains_and_prints_json() {
     let o = rk(&["-c"]);
     assert!(text(&o.stdout).contains("\nsoftdep m pre: a post: b\n"), "{}", text(&o.stdout));
 }
+
+#[test]
+fn modprobe_remove_commands() {
+    let r = Root::new(&["hello", "hello_soft"]);
+    ok(&r.modprobe(&["hello"]));
+    r.config("remove hello echo removing $MODPROBE_MODULE\n");
+    let o = r.modprobe(&["-r", "-v", "hello"]);
+    ok(&o);
+    // Its pre-softdep (modules.softdep: hello_soft) goes afterwards, as in kmod.
+    assert_eq!(text(&o.stdout), "remove echo removing $MODPROBE_MODULE\nremoving hello\nrmmod hello_soft\n");
+    assert!(r.loaded().contains(&"hello".to_string()), "the command replaces the removal");
+    r.config("remove hello /bin/false\n");
+    let o = r.modprobe(&["-r", "hello"]);
+    fails(&o, "modprobe: FATAL: Error running remove command for hello\n");
+    r.config("remove hello /nonexistent/command\n");
+    let o = r.modprobe(&["-r", "-q", "hello"]);
+    assert_eq!(o.status, Some(1), "a command the shell cannot run fails too");
+    assert!(r.loaded().contains(&"hello".to_string()));
+}
