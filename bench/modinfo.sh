@@ -4,6 +4,7 @@
 # Needs the kernel trees of tests/scripts/fetch-kernels + index-kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/per-call.sh
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine
 cargo build --release -q
 cache=${RKMOD_CACHE:-$HOME/.cache/rkmod}/kernels
@@ -24,13 +25,5 @@ echo "| modinfo call | kmod 30 median | rkmod median | speed-up |"
 echo "| --- | --- | --- | --- |"
 for row in "${rows[@]}"; do
   label=${row%%|*} args=${row#*|}
-  json=$(mktemp)
-  hyperfine -N -w 5 -r 60 --export-json "$json" "$kmod $args" "$bin/modinfo $args" >/dev/null 2>&1
-  python3 - "$json" "$label" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-k, o = r[0]["median"] * 1000, r[1]["median"] * 1000
-print(f"| {sys.argv[2]} | {k:.2f} ms | {o:.2f} ms | {k / o:.1f}x |")
-PY
-  rm -f "$json"
+  per_call_row "$label" "$kmod $args" "$bin/modinfo $args"
 done

@@ -10,6 +10,7 @@
 # index-kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/per-call.sh
 [ "$(id -u)" = 0 ] || { echo "bench/modprobe.sh: needs root (unshare -m)" >&2; exit 1; }
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine
 if [ "${1:-}" != --inside ]; then
@@ -38,16 +39,8 @@ echo "| modprobe call | kmod 30 median | rkmod median | speed-up |"
 echo "| --- | --- | --- | --- |"
 for row in "${rows[@]}"; do
   label=${row%%|*} args=${row#*|}
-  json=$(mktemp)
   # Every call but "not found" must succeed without a system call; a failing one would
   # be measuring an error path (and asking the host kernel for a module).
   ignore=(); case $label in "not found"*) ignore=(-i) ;; esac
-  hyperfine -N "${ignore[@]}" -w 5 -r 60 --export-json "$json" "$kmod $args" "$bin/modprobe $args" >/dev/null 2>&1
-  python3 - "$json" "$label" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-k, o = r[0]["median"] * 1000, r[1]["median"] * 1000
-print(f"| {sys.argv[2]} | {k:.2f} ms | {o:.2f} ms | {k / o:.1f}x |")
-PY
-  rm -f "$json"
+  per_call_row "$label" "$kmod $args" "$bin/modprobe $args" "${ignore[@]}"
 done
