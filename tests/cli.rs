@@ -199,3 +199,82 @@ fn native_deps_matches_the_applet() {
     let dep = std::fs::read_to_string(dirs[1].join("modules.dep")).unwrap();
     assert!(dep.contains("chain_a.ko: chain_b.ko chain_c.ko"), "{dep}");
 }
+
+/// The bytes each `write(2, ...)` of a traced run put on stderr (strace's `-xx` output
+/// decoded), in order.
+fn stderr_writes(cmd: &mut Command) -> Vec<Vec<u8>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("trace");
+    let mut strace = Command::new("strace");
+    strace.args(["-f", "-qq", "-e", "trace=write", "-e", "signal=none", "-xx", "-s", "65536", "-o"]);
+    strace.arg(&trace).arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => strace.env(k, v),
+            None => strace.env_remove(k),
+        };
+    }
+    let out = strace.stdin(Stdio::null()).output().expect("strace (run tests/run-all, which installs it)");
+    assert!(out.status.code().is_some(), "{:?}", out);
+    let mut writes = Vec::new();
+    for line in std::fs::read_to_string(&trace).unwrap().lines() {
+        let Some(rest) = line.split_once("write(2, \"").map(|(_, r)| r) else { continue };
+        let hex = rest.split('"').next().unwrap();
+        let bytes: Vec<u8> =
+            hex.split("\\x").filter(|h| !h.is_empty()).map(|h| u8::from_str_radix(h, 16).unwrap()).collect();
+        writes.push(bytes);
+    }
+    writes
+}
+
+#[test]
+#[ignore = "needs strace: run tests/run-all"]
+fn every_message_line_is_one_write() {
+    // Several rkmod processes share a stderr (udev workers, the kernel's parallel
+    // modprobes): a line written in pieces would interleave with the others'.
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("bad.conf");
+    std::fs::write(&conf, "keep this\nalias\noptions\nsoftdep x\n").unwrap();
+    let md = tmp.path().join("lib/modules/1.0");
+    std::fs::create_dir_all(md.join("kernel")).unwrap();
+    std::fs::copy(fixture_ko("hello.ko"), md.join("kernel/hello.ko")).unwrap();
+    let root = tmp.path().to_str().unwrap();
+    let conf = conf.to_str().unwrap();
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("depmod", vec!["-b", root, "1.0"]),
+        ("modprobe", vec!["-C", conf, "-d", root, "-S", "1.0", "-a", "nosuch1", "nosuch2"]),
+        ("modprobe", vec!["-C", conf, "-d", root, "-S", "1.0", "--bogus"]),
+        ("modinfo", vec!["-b", root, "-k", "1.0", "nosuch", "hello"]),
+        ("insmod", vec!["/nonexistent/x.ko"]),
+        ("rmmod", vec!["nosuch_module_xyz"]),
+    ];
+    let mut seen = 0;
+    for (tool, args) in &cases {
+        let writes = stderr_writes(applet(tool).args(args));
+        assert!(!writes.is_empty(), "{tool} {args:?} wrote nothing to stderr");
+        for w in &writes {
+            seen += 1;
+            assert_eq!(
+                w.last(),
+                Some(&b'\n'),
+                "{tool} {args:?}: a write that is not a whole line: {:?}",
+                String::from_utf8_lossy(w)
+            );
+            let head = w.split(|&b| b == b':').next().unwrap();
+            assert!(
+                head.ends_with(tool.as_bytes()) || head == b"libkmod",
+                "{tool} {args:?}: a line not starting with the program: {:?}",
+                String::from_utf8_lossy(w)
+            );
+        }
+    }
+    let native =
+        stderr_writes(rkmod().args(["probe", "-C", conf, "-d", root, "-S", "1.0", "-a", "nosuch1", "x"]));
+    let lossy: Vec<_> = native.iter().map(|w| String::from_utf8_lossy(w)).collect();
+    assert!(native.len() >= 2, "{lossy:?}");
+    assert!(
+        native.iter().all(|w| w.ends_with(b"\n") && w.iter().filter(|&&b| b == b'\n').count() == 1),
+        "{lossy:?}"
+    );
+    assert!(seen >= 10, "only {seen} lines seen");
+}

@@ -9,8 +9,6 @@
 //! parent directories. A missing modules.devname is a warning and exit 0; a bad line is
 //! reported and skipped, and the exit status is 1.
 
-use std::io::Write;
-
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::Log;
 use super::output;
@@ -262,7 +260,7 @@ fn static_nodes(args: &[String]) -> i32 {
         match parse_devname(line) {
             Some((m, d, k, maj, min)) => out.push_str(&format_entry(format, m, d, k, maj, min)),
             None => {
-                let _ = write!(std::io::stderr(), "Error: invalid devname entry: {line}");
+                super::log::raw(format!("Error: invalid devname entry: {line}").as_bytes());
                 status = 1;
             }
         }

@@ -4,6 +4,11 @@
 //! DEBUG; a message is shown when its priority is at or above the verbosity (default
 //! LOG_WARNING for most tools; `-v` raises, `-q` silences). A FATAL message ends the
 //! process with exit status 1 once printed, as kmod's LOG_CRIT does.
+//!
+//! Every line leaves in one write(2) (see [`line`]), so the lines of several rkmod
+//! processes sharing a stderr (udev workers, the kernel's parallel modprobes, package
+//! hooks) never interleave mid-line. Messages are bytes: names and paths that are not
+//! UTF-8 are printed as they are, as kmod prints them.
 
 use std::io::Write;
 
@@ -46,68 +51,74 @@ impl Log {
     }
 
     /// Print one message (without trailing newline) at `level`.
-    pub fn log(&self, level: Level, msg: &str) {
-        if (level as i32) <= self.verbosity {
-            if self.syslog {
-                send_syslog(&self.prog, level, msg);
-            } else {
-                // A failed write to stderr has nowhere to be reported.
-                let _ = writeln!(std::io::stderr().lock(), "{}: {}: {}", self.prog, level.name(), msg);
-            }
-        }
+    pub fn log(&self, level: Level, msg: impl AsRef<[u8]>) {
+        self.log_raw(level, msg.as_ref());
         if level == Level::Fatal {
             crate::cli::output::flush_stdout();
             std::process::exit(1);
         }
     }
 
-    pub fn error(&self, msg: &str) {
+    pub fn error(&self, msg: impl AsRef<[u8]>) {
         self.log(Level::Error, msg)
     }
 
-    pub fn warn(&self, msg: &str) {
+    pub fn warn(&self, msg: impl AsRef<[u8]>) {
         self.log(Level::Warning, msg)
     }
 
     #[allow(dead_code)]
-    pub fn info(&self, msg: &str) {
+    pub fn info(&self, msg: impl AsRef<[u8]>) {
         self.log(Level::Info, msg)
     }
 
     /// A libkmod message once the tool has hooked libkmod's logging
     /// (`log_setup_kmod_log`): `prog: LEVEL: FILE:LINE FUNC() msg`, where FILE:LINE is
     /// where kmod 30's libkmod logs it (Debian builds keep that in messages).
-    pub fn libkmod(&self, level: Level, func: &str, msg: &str) {
+    pub fn libkmod(&self, level: Level, func: &str, msg: impl AsRef<[u8]>) {
         let origin = kmod30_origin(func);
         let func = func.split('/').next().unwrap_or(func);
-        self.log_raw(level, &format!("{origin} {func}() {msg}"));
+        self.log_raw(level, &[format!("{origin} {func}() ").as_bytes(), msg.as_ref()].concat());
     }
 
     /// A libkmod message with libkmod's own logger (tools that do not hook it, such as
     /// insmod and lsmod): `libkmod: LEVEL FILE:LINE FUNC: msg`, shown from ERROR up.
-    pub fn libkmod_default(&self, level: Level, func: &str, msg: &str) {
+    pub fn libkmod_default(&self, level: Level, func: &str, msg: impl AsRef<[u8]>) {
         if level <= Level::Error {
             let origin = kmod30_origin(func);
             let func = func.split('/').next().unwrap_or(func);
-            let _ = writeln!(std::io::stderr().lock(), "libkmod: {} {origin} {func}: {msg}", level.name());
+            line(&[format!("libkmod: {} {origin} {func}: ", level.name()).as_bytes(), msg.as_ref()]);
         }
     }
 
     /// Like [`Log::log`] but never ends the process (libkmod's messages do not).
-    fn log_raw(&self, level: Level, msg: &str) {
+    fn log_raw(&self, level: Level, msg: &[u8]) {
         if (level as i32) <= self.verbosity {
             if self.syslog {
                 send_syslog(&self.prog, level, msg);
             } else {
-                let _ = writeln!(std::io::stderr().lock(), "{}: {}: {}", self.prog, level.name(), msg);
+                line(&[self.prog.as_bytes(), b": ", level.name().as_bytes(), b": ", msg]);
             }
         }
     }
 
     /// A message printed as is, with only the program name (getopt's style).
-    pub fn plain(&self, msg: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{msg}");
+    pub fn plain(&self, msg: impl AsRef<[u8]>) {
+        line(&[msg.as_ref()]);
     }
+}
+
+/// Write the parts and a newline to stderr in one write(2). A failed write has nowhere
+/// to be reported; a short write (a pipe full to the brim) is finished by `write_all`.
+pub fn line(parts: &[&[u8]]) {
+    let mut buf = parts.concat();
+    buf.push(b'\n');
+    raw(&buf);
+}
+
+/// Write bytes to stderr as they are, in one write(2) (see [`line`]).
+pub fn raw(bytes: &[u8]) {
+    let _ = std::io::stderr().lock().write_all(bytes);
 }
 
 /// Where kmod 30's libkmod (Debian 12's build) logs from each function it reports in.
@@ -129,12 +140,12 @@ fn kmod30_origin(func: &str) -> &'static str {
 }
 
 /// Send one message to syslog (LOG_DAEMON, ident = program name), as kmod's `-s` does.
-fn send_syslog(prog: &str, level: Level, msg: &str) {
+fn send_syslog(prog: &str, level: Level, msg: &[u8]) {
     use std::os::unix::net::UnixDatagram;
     // RFC 3164 framing over /dev/log, the socket syslog(3) itself writes to.
     let pri = (3 << 3) | level as i32;
-    let line = format!("<{pri}>{prog}: {}: {msg}", level.name());
+    let head = format!("<{pri}>{prog}: {}: ", level.name());
     if let Ok(sock) = UnixDatagram::unbound() {
-        let _ = sock.send_to(line.as_bytes(), "/dev/log");
+        let _ = sock.send_to(&[head.as_bytes(), msg].concat(), "/dev/log");
     }
 }
