@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{applet, describe_diff, fixture_ko, kmod_tool, Outcome};
+use crate::util::{applet, describe_diff, fixture_ko, kmod_tool, private_lib_modules, Outcome};
 
 const VER: &str = "6.1.0-56-amd64";
 
@@ -197,8 +197,8 @@ fn lsmod_rmmod_and_modprobe_checks_match_kmod() {
 #[test]
 #[ignore = "needs root (a private mount namespace) and kmod: run tests/run-all"]
 fn static_nodes_match_kmod() {
-    // kmod reads /lib/modules/$(uname -r)/modules.devname: a tmpfs over /lib/modules in
-    // the namespace holds ours (the host's /lib/modules is never written).
+    // kmod reads /lib/modules/$(uname -r)/modules.devname: a bind mount over /lib/modules
+    // in the namespace holds ours (the host's /lib/modules is never written).
     let s = State::new();
     let release = rkmod::kernel::kernel_release().unwrap();
     let lm = s.path().join("libmodules").join(&release);
@@ -234,8 +234,8 @@ fn static_nodes_match_kmod() {
         for program in [kmod_tool("kmod"), applet("kmod")] {
             let _ = std::fs::remove_dir_all(&out);
             let script = format!(
-                "set -e; mount --bind '{}' /lib/modules; exec \"$0\" \"$@\"",
-                s.path().join("libmodules").display()
+                "{}exec \"$0\" \"$@\"",
+                private_lib_modules(&s.path().join("libmodules"), &s.path().join("ns"))
             );
             let mut cmd = Command::new("unshare");
             cmd.args(["-m", "sh", "-c", &script]).arg(program.get_program()).args(&args).env("LANG", "C");
@@ -253,8 +253,8 @@ fn static_nodes_match_kmod() {
         .into_iter()
         .map(|p| {
             let script = format!(
-                "set -e; mount --bind '{}' /lib/modules; exec \"$0\" \"$@\"",
-                s.path().join("libmodules").display()
+                "{}exec \"$0\" \"$@\"",
+                private_lib_modules(&s.path().join("libmodules"), &s.path().join("ns"))
             );
             let mut cmd = Command::new("unshare");
             cmd.args(["-m", "sh", "-c", &script]).arg(p.get_program()).arg("static-nodes");

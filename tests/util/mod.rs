@@ -156,3 +156,22 @@ pub fn fixtures() -> PathBuf {
 pub fn fixture_ko(rel: &str) -> PathBuf {
     fixtures().join("ko/6.1.0-56-amd64").join(rel)
 }
+
+/// A `sh` prelude for `unshare -m sh -c`: in the private mount namespace it makes
+/// `/lib/modules` show `target`. Where the host has no `/lib/modules` (a machine without
+/// a kernel package), the directory holding it (`/usr/lib` on a merged-usr system) is
+/// overlaid first with an upper layer under `scratch`, so the directory exists only in
+/// the namespace: the host's file system is never written.
+pub fn private_lib_modules(target: &Path, scratch: &Path) -> String {
+    let (up, work) = (scratch.join("ovl-upper"), scratch.join("ovl-work"));
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    format!(
+        "set -e; if [ ! -d /lib/modules ]; then parent=$(readlink -f /lib); \
+         mount -t overlay overlay -o \"lowerdir=$parent,upperdir={},workdir={}\" \"$parent\"; \
+         mkdir -p /lib/modules; fi; mount --bind '{}' /lib/modules; ",
+        up.display(),
+        work.display(),
+        target.display()
+    )
+}
