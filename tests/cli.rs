@@ -278,3 +278,27 @@ fn every_message_line_is_one_write() {
     );
     assert!(seen >= 10, "only {seen} lines seen");
 }
+
+#[test]
+fn version_line_parses_like_kmods() {
+    // dracut: `modprobe --version | cut -d' ' -f3` must be a kmod release >= 3.7.
+    for tool in ["modprobe", "insmod", "rmmod", "lsmod", "modinfo", "depmod", "kmod"] {
+        for flag in ["-V", "--version"] {
+            let out = applet(tool).arg(flag).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{tool} {flag}");
+            let text = String::from_utf8(out.stdout).unwrap();
+            let mut lines = text.lines();
+            let first = lines.next().unwrap();
+            let words: Vec<&str> = first.split(' ').collect();
+            assert_eq!(&words[..2], ["kmod", "version"], "{tool} {flag}: {first}");
+            let release: f64 = words[2].parse().unwrap_or_else(|_| panic!("{tool}: field 3 of {first:?}"));
+            assert!(release >= 34.0, "{tool}: {first}");
+            assert!(first.contains(&format!("rkmod {}", env!("CARGO_PKG_VERSION"))), "{tool}: {first}");
+            let features: Vec<&str> = lines.next().unwrap().split(' ').collect();
+            for f in ["+ZSTD", "+XZ", "+ZLIB"] {
+                assert!(features.contains(&f), "{tool}: {features:?}");
+            }
+            assert_eq!(lines.next(), None);
+        }
+    }
+}

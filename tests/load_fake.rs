@@ -506,6 +506,45 @@ fn native_insert_remove_list() {
 }
 
 #[test]
+fn no_module_support_is_said_plainly() {
+    // A kernel built without CONFIG_MODULES: every module call is ENOSYS.
+    let r = Root::new(&["hello"]);
+    r.fake_ctl("no-modules", "");
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).args(args);
+        c.output().unwrap().into()
+    };
+    let o = rk(&["insert", &ko("hello.ko")]);
+    fails(
+        &o,
+        &format!(
+            "rkmod: ERROR: could not insert {}: the running kernel has no module support \
+             (init_module: Function not implemented)\n",
+            ko("hello.ko")
+        ),
+    );
+    let calls: Vec<_> = r.calls().iter().map(|c| (c["call"].clone(), c["errno"].clone())).collect();
+    assert_eq!(
+        calls,
+        [("finit_module".into(), libc::ENOSYS.into()), ("init_module".into(), libc::ENOSYS.into())],
+        "finit_module first, then init_module, both refused"
+    );
+    let o = rk(&["probe", "hello"]);
+    fails(
+        &o,
+        "rkmod: ERROR: could not insert 'hello': the running kernel has no module support \
+         (init_module: Function not implemented)\n",
+    );
+    // The applets keep kmod's words.
+    let o = r.run("insmod", &[&ko("hello.ko")]);
+    fails(
+        &o,
+        &format!("insmod: ERROR: could not insert module {}: Function not implemented\n", ko("hello.ko")),
+    );
+}
+
+#[test]
 fn native_probe_explains_and_prints_json() {
     let r = Root::new(&["hello", "hello_user", "hello_soft", "chain_a", "chain_b", "chain_c"]);
     r.config("alias my-hello hello\noptions my-hello myint=3\nsoftdep hello post: chain_c\nsoftdep hel* pre: chain_a\ninstall hello_user /bin/true\ninstall hello* /bin/false\nblacklist hello\n");

@@ -1,8 +1,9 @@
 //! The `insmod` applet: one module file into the kernel, no configuration read.
 //!
-//! kmod 30's options (`-p` and `-s` accepted and ignored, `-f`, `-V`, `-h`), plus
-//! kmod 34+'s `--force`, `--force-vermagic`, `--force-modversion`, `--syslog` and
-//! `-v`/`--verbose`, accepted silently. Parameters after the file name are joined
+//! kmod 30's options (`-p` accepted and ignored, `-f`, `-V`, `-h`), plus kmod 34's
+//! `--force`, `-s`/`--syslog` (messages to syslog: kmod 30's `-s` did nothing) and
+//! `-v`/`--verbose` (more messages), and the later `--force-vermagic` and
+//! `--force-modversion`. Parameters after the file name are joined
 //! with spaces; a `key=value` whose value holds a space and is not already quoted is
 //! passed as `key="value"` (kmod 34's `options_from_array`; kmod 30 joined them
 //! bare, so the kernel split such a value in two). Messages and exit codes are
@@ -18,7 +19,6 @@ use rkmod::kernel::System;
 const SHORT: &str = "psfvVh";
 const FORCE_MODVERSION: char = '\u{102}';
 const FORCE_VERMAGIC: char = '\u{101}';
-const SYSLOG: char = '\u{103}';
 
 const KMOD30_SHORT: &str = "psfVh";
 const KMOD30_LONG: &[LongOpt] =
@@ -30,17 +30,22 @@ fn long_options() -> Vec<LongOpt> {
         LongOpt::new("force", HasArg::No, 'f'),
         LongOpt::new("force-modversion", HasArg::No, FORCE_MODVERSION),
         LongOpt::new("force-vermagic", HasArg::No, FORCE_VERMAGIC),
-        LongOpt::new("syslog", HasArg::No, SYSLOG),
+        LongOpt::new("syslog", HasArg::No, 's'),
         LongOpt::new("verbose", HasArg::No, 'v'),
     ]);
     v
 }
 
+/// kmod 34's help: kmod 30's listed only `-V` and `-h`, and the option set is kmod 34's.
 fn help(prog: &str) -> String {
     format!(
         "Usage:\n\
-         \t{prog} [options] filename [args]\n\
+         \t{prog} [options] filename [module options]\n\
          Options:\n\
+         \t-f, --force       DANGEROUS: forces a module load, may cause\n\
+         \t                  data corruption and crash your machine\n\
+         \t-s, --syslog      print to syslog, not stderr\n\
+         \t-v, --verbose     enables more messages\n\
          \t-V, --version     show version\n\
          \t-h, --help        show this help\n"
     )
@@ -66,6 +71,7 @@ pub fn join_params(words: &[String]) -> String {
 struct Opts {
     force: Force,
     syslog: bool,
+    verbose: i32,
 }
 
 fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str) -> Option<i32> {
@@ -74,7 +80,8 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str) -> Option<i32> {
             Parsed::Opt('f', _) => o.force = Force { vermagic: true, modversion: true },
             Parsed::Opt(FORCE_VERMAGIC, _) => o.force.vermagic = true,
             Parsed::Opt(FORCE_MODVERSION, _) => o.force.modversion = true,
-            Parsed::Opt(SYSLOG, _) => o.syslog = true,
+            Parsed::Opt('s', _) => o.syslog = true,
+            Parsed::Opt('v', _) => o.verbose += 1,
             Parsed::Opt('h', _) => {
                 output::print(&help(prog));
                 return Some(0);
@@ -111,6 +118,8 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
         return code;
     }
     log.syslog = o.syslog;
+    // insmod shows errors by default (LOG_ERR); each -v one level more.
+    log.verbosity = super::log::Level::Error as i32 + o.verbose;
     let words = super::getopt::positionals(parsed);
     let Some(filename) = words.first() else {
         log.error("missing filename.");

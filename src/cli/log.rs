@@ -84,7 +84,9 @@ impl Log {
     /// A libkmod message with libkmod's own logger (tools that do not hook it, such as
     /// insmod and lsmod): `libkmod: LEVEL FILE:LINE FUNC: msg`, shown from ERROR up.
     pub fn libkmod_default(&self, level: Level, func: &str, msg: impl AsRef<[u8]>) {
-        if level <= Level::Error {
+        if self.syslog {
+            self.log_raw(level, msg.as_ref());
+        } else if level <= Level::Error {
             let origin = kmod30_origin(func);
             let func = func.split('/').next().unwrap_or(func);
             line(&[format!("libkmod: {} {origin} {func}: ", level.name()).as_bytes(), msg.as_ref()]);

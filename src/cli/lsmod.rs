@@ -4,9 +4,11 @@
 //! `printf("%-19s %8ld  %d", name, size, refcnt)` and the holders (` a,b`). Size is
 //! `coresize` (else the `/proc/modules` column), refcnt `refcnt`, holders the readdir
 //! order of `holders/`; a value that cannot be read prints as its negative errno, as
-//! kmod does (a module unloading meanwhile shows `-2`). Any argument is a usage error.
-//! `rkmod list --json` gives the same data as a versioned document.
+//! kmod does (a module unloading meanwhile shows `-2`). The options are kmod 34's
+//! (`-s`, `-v`, `-V`, `-h`; kmod 30 had none); any other argument is kmod 30's usage
+//! error. `rkmod list --json` gives the same data as a versioned document.
 
+use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::{Level, Log};
 use super::output;
 use rkmod::kernel::System;
@@ -53,13 +55,58 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
+const SHORT: &str = "svVh";
+const LONG: &[LongOpt] = &[
+    LongOpt::new("syslog", HasArg::No, 's'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+];
+
+fn help(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} [options]\n\
+         Options:\n\
+         \t-s, --syslog      print to syslog, not stderr\n\
+         \t-v, --verbose     enables more messages\n\
+         \t-V, --version     show version\n\
+         \t-h, --help        show this help\n"
+    )
+}
+
 /// `lsmod` / `kmod list`: `argv0` is how the tool was named (printed in the usage line).
 pub fn main(argv0: &str, args: &[String]) -> i32 {
-    if !args.is_empty() {
+    let mut log = Log::new("lsmod");
+    let prog = argv0.rsplit('/').next().unwrap_or(argv0);
+    let parsed = match getopt_long(args, SHORT, LONG) {
+        Ok(p) => p,
+        Err(e) => {
+            log.plain(format!("{argv0}: {}", e.message));
+            return 1;
+        }
+    };
+    let mut verbose = 0;
+    for p in &parsed {
+        match p {
+            Parsed::Opt('s', _) => log.syslog = true,
+            Parsed::Opt('v', _) => verbose += 1,
+            Parsed::Opt('h', _) => {
+                output::print(&help(prog));
+                return 0;
+            }
+            Parsed::Opt('V', _) => {
+                output::print(&super::version_text());
+                return 0;
+            }
+            _ => {}
+        }
+    }
+    log.verbosity = Level::Error as i32 + verbose;
+    if !super::getopt::positionals(parsed).is_empty() {
         Log::new("lsmod").plain(&format!("Usage: {argv0}"));
         return 1;
     }
-    let log = Log::new("lsmod");
     let sys = System::detect();
     let mut holders_error = |name: &str, errno: i32| {
         let msg = format!("could not open '/sys/module/{name}/holders': {}", rkmod::error::errno_text(errno));
@@ -77,7 +124,12 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
                 "kmod_module_new_from_loaded",
                 &format!("could not open /proc/modules: {text}"),
             );
-            log.plain(&format!("Error: could not get list of modules: {text}"));
+            let msg = format!("could not get list of modules: {text}");
+            if log.syslog {
+                log.error(msg);
+            } else {
+                log.plain(format!("Error: {msg}"));
+            }
             1
         }
     }

@@ -20,9 +20,16 @@ pub mod stdio;
 
 use std::ffi::OsString;
 
-/// The version lines every applet prints for `-V`.
+/// The kmod release whose tools the applets stand in for: kmod 30's behaviour where it
+/// has a feature, this release's where it does not (docs/kmod-versions.md).
+pub const KMOD_COMPAT: &str = "34";
+
+/// The version lines every applet prints for `-V`: kmod's shape, so scripts that parse
+/// it (dracut runs `modprobe --version | cut -d' ' -f3` and wants at least 3.7) see the
+/// kmod release the applets follow; then rkmod's own name and version, and the features
+/// this build has (compression formats it reads; PKCS#7 signature details).
 pub fn version_text() -> String {
-    format!("rkmod version {}\n+ZSTD +XZ +ZLIB +LIBCRYPTO -EXPERIMENTAL\n", env!("CARGO_PKG_VERSION"))
+    format!("kmod version {KMOD_COMPAT} (rkmod {})\n+ZSTD +XZ +ZLIB +PKCS7\n", env!("CARGO_PKG_VERSION"))
 }
 
 /// Dispatch on argv[0]; returns the exit status.

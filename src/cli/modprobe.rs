@@ -722,12 +722,13 @@ impl Run<'_> {
                 false
             }
             Err(errno) => {
-                let hint =
-                    if self.native.enabled { super::native_load::hint_suffix(errno) } else { String::new() };
-                self.log.error(&format!(
-                    "could not insert '{modname}': {}{hint}",
-                    rkmod::error::errno_text(errno)
-                ));
+                let words = rkmod::error::errno_text(errno);
+                let why = if self.native.enabled {
+                    super::native_load::insert_failure(errno, &words)
+                } else {
+                    words
+                };
+                self.log.error(format!("could not insert '{modname}': {why}"));
                 false
             }
         }

@@ -98,6 +98,17 @@ pub fn hint_suffix(errno: i32) -> String {
     format!(" ({})", hint(errno))
 }
 
+/// What follows `could not insert NAME: ` in native messages: the errno's words and a
+/// hint, or, when the kernel has no module system calls at all (ENOSYS from
+/// `init_module` too, a kernel built without CONFIG_MODULES), that plain fact.
+pub fn insert_failure(errno: i32, words: &str) -> String {
+    if errno == libc::ENOSYS {
+        "the running kernel has no module support (init_module: Function not implemented)".into()
+    } else {
+        format!("{words}{}", hint_suffix(errno))
+    }
+}
+
 fn route_text(done: &Inserted) -> String {
     match &done.route {
         Route::Finit { flags } if done.compression == rkmod::module::Compression::None => {
@@ -150,7 +161,11 @@ pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
             1
         }
         Err(InsertError::Kernel { errno, .. }) => {
-            log.error(&format!("could not insert {}: {} ({})", a.file, insert_strerror(errno), hint(errno)));
+            log.error(format!(
+                "could not insert {}: {}",
+                a.file,
+                insert_failure(errno, &insert_strerror(errno))
+            ));
             1
         }
     }

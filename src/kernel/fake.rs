@@ -15,7 +15,8 @@
 //!
 //! Control files under `ROOT/fake/`: `fail` (lines `NAME ERRNO`: that module's init
 //! fails), `busy` (lines `NAME N`: the next N removals fail with EAGAIN), `no-finit`
-//! (finit_module is ENOSYS, as before Linux 3.8). Every call is appended to
+//! (finit_module is ENOSYS, as before Linux 3.8), `no-modules` (every module call is
+//! ENOSYS: a kernel built without CONFIG_MODULES). Every call is appended to
 //! `ROOT/fake/calls` as one JSON object per line (call, module name, file, flags,
 //! parameters, what the image held, result errno or 0). Calls from concurrent
 //! processes are serialised with `flock` on `ROOT/fake/lock`.
@@ -240,7 +241,7 @@ impl Kernel for FakeKernel {
             ..CallRecord::default()
         };
         let result = (|| {
-            if self.ctl("no-finit").exists() {
+            if self.ctl("no-finit").exists() || self.ctl("no-modules").exists() {
                 return Err(libc::ENOSYS);
             }
             let len = file.metadata().map_err(|_| libc::EBADF)?.len() as usize;
@@ -277,7 +278,11 @@ impl Kernel for FakeKernel {
             compression: Some(Compression::detect(image).name()),
             ..CallRecord::default()
         };
-        let result = self.load(image, &rec.params.clone(), 0, &mut rec);
+        let result = if self.ctl("no-modules").exists() {
+            Err(libc::ENOSYS)
+        } else {
+            self.load(image, &rec.params.clone(), 0, &mut rec)
+        };
         rec.errno = result.err().unwrap_or(0);
         self.log(&rec);
         result
