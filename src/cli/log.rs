@@ -51,7 +51,7 @@ impl Log {
     }
 
     /// Print one message (without trailing newline) at `level`.
-    pub fn log(&self, level: Level, msg: impl AsRef<[u8]>) {
+    pub fn log(&self, level: Level, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log_raw(level, msg.as_ref());
         if level == Level::Fatal {
             crate::cli::output::flush_stdout();
@@ -59,23 +59,23 @@ impl Log {
         }
     }
 
-    pub fn error(&self, msg: impl AsRef<[u8]>) {
+    pub fn error(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log(Level::Error, msg)
     }
 
-    pub fn warn(&self, msg: impl AsRef<[u8]>) {
+    pub fn warn(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log(Level::Warning, msg)
     }
 
     #[allow(dead_code)]
-    pub fn info(&self, msg: impl AsRef<[u8]>) {
+    pub fn info(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log(Level::Info, msg)
     }
 
     /// A libkmod message once the tool has hooked libkmod's logging
     /// (`log_setup_kmod_log`): `prog: LEVEL: FILE:LINE FUNC() msg`, where FILE:LINE is
     /// where kmod 30's libkmod logs it (Debian builds keep that in messages).
-    pub fn libkmod(&self, level: Level, func: &str, msg: impl AsRef<[u8]>) {
+    pub fn libkmod(&self, level: Level, func: &str, msg: &(impl AsRef<[u8]> + ?Sized)) {
         let origin = kmod30_origin(func);
         let func = func.split('/').next().unwrap_or(func);
         self.log_raw(level, &[format!("{origin} {func}() ").as_bytes(), msg.as_ref()].concat());
@@ -83,7 +83,7 @@ impl Log {
 
     /// A libkmod message with libkmod's own logger (tools that do not hook it, such as
     /// insmod and lsmod): `libkmod: LEVEL FILE:LINE FUNC: msg`, shown from ERROR up.
-    pub fn libkmod_default(&self, level: Level, func: &str, msg: impl AsRef<[u8]>) {
+    pub fn libkmod_default(&self, level: Level, func: &str, msg: &(impl AsRef<[u8]> + ?Sized)) {
         if self.syslog {
             self.log_raw(level, msg.as_ref());
         } else if level <= Level::Error {
@@ -105,7 +105,7 @@ impl Log {
     }
 
     /// A message printed as is, with only the program name (getopt's style).
-    pub fn plain(&self, msg: impl AsRef<[u8]>) {
+    pub fn plain(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
         line(&[msg.as_ref()]);
     }
 }

@@ -82,7 +82,7 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
     let parsed = match getopt_long(args, SHORT, LONG) {
         Ok(p) => p,
         Err(e) => {
-            log.plain(format!("{argv0}: {}", e.message));
+            log.plain(&format!("{argv0}: {}", e.message));
             return 1;
         }
     };
@@ -126,9 +126,9 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
             );
             let msg = format!("could not get list of modules: {text}");
             if log.syslog {
-                log.error(msg);
+                log.error(&msg);
             } else {
-                log.plain(format!("Error: {msg}"));
+                log.plain(&format!("Error: {msg}"));
             }
             1
         }

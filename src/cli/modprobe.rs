@@ -728,7 +728,7 @@ impl Run<'_> {
                 } else {
                     words
                 };
-                self.log.error(format!("could not insert '{modname}': {why}"));
+                self.log.error(&format!("could not insert '{modname}': {why}"));
                 false
             }
         }

@@ -161,7 +161,7 @@ pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
             1
         }
         Err(InsertError::Kernel { errno, .. }) => {
-            log.error(format!(
+            log.error(&format!(
                 "could not insert {}: {}",
                 a.file,
                 insert_failure(errno, &insert_strerror(errno))
