@@ -154,7 +154,9 @@ impl ProbeArgs {
 #[derive(Args, Debug)]
 pub struct DepsArgs {
     /// Kernel version (default: the running kernel); module files may follow
-    #[arg(value_name = "VERSION")]
+    // Not the id `version`: that is clap's propagated `--version` flag (a debug-build
+    // assertion catches the clash).
+    #[arg(id = "kernel_version", value_name = "VERSION")]
     pub version: Option<String>,
     /// Index only these module files (absolute paths), not the whole tree
     #[arg(value_name = "FILE")]
