@@ -381,6 +381,31 @@ fn modprobe_remove_takes_the_whole_chain() {
 }
 
 #[test]
+fn remove_takes_every_name() {
+    // `modprobe -r A B` removes both (kmod's rmmod_all), as do the native commands.
+    let r = Root::new(&["chain_a", "chain_b", "chain_c", "hello", "hello_soft"]);
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).args(args);
+        c.output().unwrap().into()
+    };
+    ok(&r.modprobe(&["-a", "chain_a", "hello"]));
+    let o = r.modprobe(&["-r", "-v", "hello", "chain_a"]);
+    ok(&o);
+    assert_eq!(
+        text(&o.stdout),
+        "rmmod hello\nrmmod hello_soft\nrmmod chain_a\nrmmod chain_b\nrmmod chain_c\n"
+    );
+    assert!(r.loaded().is_empty(), "{:?}", r.loaded());
+    ok(&r.modprobe(&["-a", "chain_a", "hello"]));
+    ok(&rk(&["probe", "-r", "chain_a", "hello"]));
+    assert!(r.loaded().is_empty(), "{:?}", r.loaded());
+    ok(&r.modprobe(&["-a", "chain_c", "hello_soft"]));
+    ok(&rk(&["remove", "chain_c", "hello_soft"]));
+    assert!(r.loaded().is_empty(), "{:?}", r.loaded());
+}
+
+#[test]
 fn modprobe_remove_waits_with_backoff() {
     let r = Root::new(&["hello"]);
     ok(&r.modprobe(&["hello"]));

@@ -178,6 +178,9 @@ fn lsmod_rmmod_and_modprobe_checks_match_kmod() {
         m(&["-r", "-q", "fat"]),
         m(&["-r", "nope"]),
         m(&["-r", "-n", "-v", "msdos"]),
+        // With -r every argument is a module, -a or not (kmod's rmmod_all).
+        m(&["-r", "-n", "-v", "msdos", "hello_soft"]),
+        m(&["-r", "-n", "-v", "hello_soft", "nope", "msdos"]),
         m(&["hello"]),
         m(&["--first-time", "hello"]),
         m(&["--first-time", "ext4"]),
@@ -190,7 +193,8 @@ fn lsmod_rmmod_and_modprobe_checks_match_kmod() {
     let (f, seen) = compare(&s, "modprobe", &cases);
     failures.extend(f);
     assert_eq!(text(&seen[1].stderr), "modprobe: FATAL: Module hello is in use.\n");
-    assert!(text(&seen[13].stdout).contains("/chain_a.ko"), "{}", text(&seen[13].stdout));
+    assert!(text(&seen[15].stdout).contains("/chain_a.ko"), "{}", text(&seen[15].stdout));
+    assert!(text(&seen[9].stdout).contains("rmmod hello_soft"), "{}", text(&seen[9].stdout));
     assert!(failures.is_empty(), "{} case(s) differ:\n{}", failures.len(), failures.join("\n"));
 }
 

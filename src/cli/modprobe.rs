@@ -384,8 +384,9 @@ pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Nativ
     } else if o.show_exports {
         run.show_symbols(&names[0], SymbolKind::Exports)
     } else if o.remove {
+        // With -r every argument is a module name, -a or not, as kmod's rmmod_all.
         let mut ok = true;
-        for name in if o.use_all { &names[..] } else { &names[..1] } {
+        for name in &names {
             ok &= run.rmmod(name);
         }
         ok
