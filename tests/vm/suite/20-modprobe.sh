@@ -19,6 +19,11 @@ step modprobe.show-depends-msdos -e 'rc_is 0 && gone fat' -- modprobe -D msdos
 step modprobe.vfat-name-dash -e 'rc_is 0 && live vfat' -- modprobe -v vfat
 step modprobe.r-several -e 'rc_is 0 && gone vfat && gone fat' -- modprobe -r -v vfat
 unload_all msdos vfat fat
+# with -r every argument is a module, -a or not
+step modprobe.two-loaded -e 'rc_is 0 && live dummy && live msdos' -- modprobe -a dummy msdos
+step modprobe.nrv-two -e 'rc_is 0 && out_has "rmmod dummy" && out_has "rmmod msdos" && live dummy' -- modprobe -n -v -r dummy msdos
+step modprobe.r-two -e 'rc_is 0 && gone dummy && gone msdos && gone fat' -- modprobe -r -v dummy msdos
+unload_all dummy msdos fat
 
 # the chain a -> b -> c (by symbols)
 step modprobe.chain -e 'rc_is 0 && live chain_a && used_by chain_b chain_a && used_by chain_c chain_b' -- modprobe -v chain_a
