@@ -3,7 +3,8 @@
 # (hyperfine medians of 60 runs, warm page cache, no shell). Calls that finish without
 # a system call, as udev and the kernel make them: a module that is already loaded, a
 # builtin one, a name that is not found, a PCI modalias resolving to a loaded module,
-# and -D on a module with dependencies. "Already loaded" is staged in a private mount
+# -D on a module with dependencies, and -D at the top of a 1,500-module dependency
+# chain (examples/deep-chain.rs: planning must stay linear in the closure). "Already loaded" is staged in a private mount
 # namespace (root: unshare -m), where /sys/module is a tmpfs holding the live state
 # both tools read; the host kernel is never asked to load anything.
 # Prints a markdown table for BENCHMARKS.md. Needs tests/scripts/fetch-kernels +
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench/modprobe.sh: needs root (unshare -m)" >&2; exit 1; }
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine
 if [ "${1:-}" != --inside ]; then
-  cargo build --release -q
+  cargo build --release -q --examples
   exec unshare -m "$0" --inside
 fi
 cache=${RKMOD_CACHE:-$HOME/.cache/rkmod}/kernels
@@ -28,12 +29,15 @@ for m in fat msdos e1000e; do
 done
 kmod=$(command -v modprobe || echo /usr/sbin/modprobe)
 common="-C $bin/conf -d $t61 -S $v61"
+chain=$(mktemp -d); trap 'rm -rf "$bin" "$chain"' EXIT
+top=$(target/release/examples/deep-chain "$chain" 1.0 1500)
 rows=(
   "already loaded (msdos)|$common msdos"
   "builtin (af_packet)|$common af_packet"
   "not found, quiet|$common -q no_such_module_xyz"
   "PCI modalias of a loaded driver (e1000e)|$common -q pci:v00008086d000015B8sv00001028sd000007BEbc02sc00i00"
   "-D, module with dependencies (vfat)|$common -D vfat"
+  "-D, top of a 1,500-module chain|-C $bin/conf -d $chain -S 1.0 -D $top"
 )
 echo "| modprobe call | kmod 30 median | rkmod median | speed-up |"
 echo "| --- | --- | --- | --- |"

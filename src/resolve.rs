@@ -376,9 +376,13 @@ impl<'a> Resolver<'a> {
         Ok((LookupStep::BuiltinAlias, ids))
     }
 
-    /// The module's file, from its `modules.dep` entry.
+    /// The module's file, from its `modules.dep` entry. A dependency got its path
+    /// from the line that listed it: its own line is not read for that (it lists the
+    /// dependency's whole closure, so reading every line of a chain is quadratic).
     pub fn path(&mut self, id: ModId) -> Result<Option<PathBuf>> {
-        self.load_dep(id)?;
+        if self.objs[id.0].path.is_none() {
+            self.load_dep(id)?;
+        }
         Ok(self.objs[id.0].path.clone().flatten())
     }
 

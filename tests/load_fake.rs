@@ -446,7 +446,11 @@ fn lsmod_and_kmod_list() {
     );
     let list = r.run("kmod", &["list"]);
     assert_eq!(list, o);
+    // kmod 34's options: a bad one is getopt's message; an argument is kmod 30's usage.
     let o = r.run("lsmod", &["-x"]);
+    assert_eq!(o.status, Some(1));
+    assert!(text(&o.stderr).ends_with("lsmod: invalid option -- 'x'\n"), "{}", text(&o.stderr));
+    let o = r.run("lsmod", &["x"]);
     assert_eq!(o.status, Some(1));
     assert!(text(&o.stderr).starts_with("Usage: "), "{}", text(&o.stderr));
     fails(&r.run("kmod", &["list", "x"]), "Usage: list\n");
