@@ -84,6 +84,12 @@ impl Chunk {
 }
 
 /// `len` bytes at `off` of a file, without zeroing the buffer first.
+///
+/// The one unsafe read in rkmod, kept because it was measured (depmod -n on the 6.1
+/// tree, callgrind, one thread): the safe `vec![0; len]` + `read_exact_at` costs 6.4 %
+/// more instructions (780M against 733M; +7 % user time), and the safe way to fill
+/// spare capacity, `seek` + `take(len).read_to_end`, adds an lseek per read (36.5k
+/// system calls become 51.3k). `FileExt::read_buf_at` would do it safely once stable.
 fn pread_exact(file: &std::fs::File, off: u64, len: usize) -> Option<Vec<u8>> {
     use std::os::fd::AsRawFd;
     let mut buf: Vec<u8> = Vec::with_capacity(len);
