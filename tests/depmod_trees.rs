@@ -217,6 +217,24 @@ fn search_override_exclude() {
 
 #[test]
 #[ignore = "needs kmod installed: run tests/run-all"]
+fn override_version_patterns_match_anywhere() {
+    // kmod matches the KVER of `override` and `external` with regexec, unanchored:
+    // `1\.0` picks 1.0.0-rk, `^2` and `rk$` do not and do.
+    let files = vec![("kernel/misc/hello.ko", "hello.ko"), ("updates/hello.ko", "hello.ko")];
+    for (pattern, winner) in
+        [("1\\.0", "kernel/misc"), ("^2", "updates"), ("rk$", "kernel/misc"), ("0-r", "kernel/misc")]
+    {
+        let cfgdir = tempfile::tempdir().unwrap();
+        let c = conf(cfgdir.path(), &format!("override hello {pattern} kernel/misc\n"));
+        let (pair, mut failures, _t) = case(&TreeSpec::new(&files), &["-C", &c]);
+        failures.extend(compare_files(&pair));
+        assert_ok(failures);
+        assert!(dep_file(&pair).contains(&format!("{winner}/hello.ko:")), "{pattern}: {}", dep_file(&pair));
+    }
+}
+
+#[test]
+#[ignore = "needs kmod installed: run tests/run-all"]
 fn external_directory() {
     let ext = tempfile::tempdir().unwrap();
     std::fs::copy(fixture_ko("chain_a.ko"), ext.path().join("chain_a.ko")).unwrap();

@@ -126,12 +126,14 @@ impl DepmodConfig {
     }
 }
 
-/// `*` or an extended regular expression over the whole version string.
+/// `*`, or an extended regular expression found anywhere in the version string (kmod
+/// runs regexec unanchored: `1\.0` matches `1.0.0-rk`; anchor with `^`/`$`). A pattern
+/// that does not compile matches nothing.
 fn version_matches(pattern: &str, kver: &str) -> bool {
     if pattern == "*" {
         return true;
     }
-    regex_lite::Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|re| re.is_match(kver))
+    regex_lite::Regex::new(pattern).is_ok_and(|re| re.is_match(kver))
 }
 
 /// `*.conf` files of several directories (or explicit files), merged by basename with
