@@ -9,6 +9,7 @@ mod depmod_trees;
 mod golden;
 mod load_fake;
 mod modprobe_golden;
+mod oracle_bytes;
 mod oracle_depmod;
 mod oracle_loaded;
 mod oracle_modinfo;

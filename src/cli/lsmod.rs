@@ -54,9 +54,10 @@ pub fn render(rows: &[Row]) -> String {
 }
 
 /// `lsmod` / `kmod list`: `argv0` is how the tool was named (printed in the usage line).
-pub fn main(argv0: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
+    use std::os::unix::ffi::OsStrExt;
     if !args.is_empty() {
-        Log::new("lsmod").plain(&format!("Usage: {argv0}"));
+        super::log_bytes::plain(&[b"Usage: ", argv0.as_bytes()].concat());
         return 1;
     }
     let log = Log::new("lsmod");
