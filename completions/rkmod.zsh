@@ -70,7 +70,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-':file -- The module file (.ko, .ko.xz, .ko.zst, .ko.gz):_default' \
+':file -- The module file (.ko, .ko.xz, .ko.zst, .ko.gz):_files' \
 '*::params -- Module parameters (name=value):_default' \
 && ret=0
 ;;
@@ -166,7 +166,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'::version -- Kernel version (default\: the running kernel); module files may follow:_default' \
+'::kernel_version -- Kernel version (default\: the running kernel); module files may follow:_default' \
 '*::files -- Index only these module files (absolute paths), not the whole tree:_default' \
 && ret=0
 ;;

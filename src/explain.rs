@@ -2,14 +2,14 @@
 //! configuration file and line behind every alias, option, blacklist, softdep and
 //! install/remove command, the entries the first match shadows, and what it would do.
 //! `rkmod probe --explain` prints it; `rkmod probe --json` serialises it (schema
-//! `rkmod.probe/1`, docs/probe-json.md).
+//! `rkmod.probe/1`, docs/probe-json.md). Names, lines and commands are bytes, as read.
 //!
 //! The data comes from the same [`Resolver`] modprobe uses, so the explanation cannot
 //! drift from the behaviour: the lookup step, then per module found the configuration
 //! entries that apply in kmod's order (options: every match in config order; softdep,
 //! install, remove: the first fnmatch match, the others shadowed), and the plan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -34,28 +34,28 @@ pub enum NotFound {
 }
 
 /// A configuration entry and where it was read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     /// The line as `modprobe -c` shows it (softdeps without kmod's missing space).
-    pub line: String,
-    /// `FILE:LINE` or `kernel command line`.
-    pub source: String,
+    pub line: Vec<u8>,
+    /// Where it was read.
+    pub source: Source,
 }
 
-fn src(s: &Source) -> String {
-    s.to_string()
+fn entry(parts: &[&[u8]], source: &Source) -> Entry {
+    Entry { line: parts.concat(), source: source.clone() }
 }
 
 /// One step of the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PlanStep {
-    pub module: String,
+    pub module: Vec<u8>,
     /// `insert`, `install`, `builtin` or `missing` (an alias to a module not there).
     pub action: &'static str,
-    pub path: Option<String>,
+    pub path: Option<PathBuf>,
     /// The install command as configured (`$CMDLINE_OPTS` not expanded).
-    pub command: Option<String>,
-    pub options: String,
+    pub command: Option<Vec<u8>>,
+    pub options: Vec<u8>,
     /// A failure stops the list (the module asked for, or a hard dependency); the
     /// others are softdeps, whose failures are ignored.
     pub required: bool,
@@ -64,17 +64,17 @@ pub struct PlanStep {
 }
 
 /// One module the lookup found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ModuleExplanation {
-    pub name: String,
+    pub name: Vec<u8>,
     /// The alias (or config pattern) that reached it.
-    pub alias: Option<String>,
-    pub path: Option<String>,
+    pub alias: Option<Vec<u8>>,
+    pub path: Option<PathBuf>,
     pub builtin: bool,
     /// `live`, `coming`, `going`, `builtin` or `absent`.
     pub state: &'static str,
     /// Hard dependencies, deepest first.
-    pub dependencies: Vec<String>,
+    pub dependencies: Vec<Vec<u8>>,
     pub options: Vec<Entry>,
     pub blacklist: Option<Entry>,
     /// The blacklist entry applies (the module was reached through an alias, or `-b`).
@@ -91,11 +91,11 @@ pub struct ModuleExplanation {
 }
 
 /// One name's resolution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Explanation {
-    pub query: String,
+    pub query: Vec<u8>,
     /// The name as looked up (`-` → `_` outside brackets).
-    pub normalized: Option<String>,
+    pub normalized: Option<Vec<u8>>,
     /// `config-alias`, `modules-dep`, `symbols`, `command`, `modules-alias`, `builtin`
     /// or `builtin-alias`; null when nothing was found.
     pub found_by: Option<LookupStep>,
@@ -123,13 +123,13 @@ pub fn explain(
     config: &Config,
     dir: &ModuleDir,
     sysfs: &Sysfs,
-    query: &str,
-    extra: Option<&str>,
+    query: &[u8],
+    extra: Option<&[u8]>,
     use_blacklist: bool,
 ) -> crate::Result<Explanation> {
-    let normalized = crate::name::alias_normalize(query);
+    let normalized = crate::name::alias_normalize_bytes(query);
     let mut ex = Explanation {
-        query: query.to_string(),
+        query: query.to_vec(),
         normalized: normalized.clone(),
         found_by: None,
         aliases: Vec::new(),
@@ -154,13 +154,13 @@ pub fn explain(
         ex.aliases = config
             .aliases_matching(&n)
             .into_iter()
-            .map(|a| Entry { line: format!("alias {} {}", a.pattern, a.modname), source: src(&a.source) })
+            .map(|a| entry(&[b"alias ", &a.pattern, b" ", &a.modname], &a.source))
             .collect();
     }
     for id in ids {
         let m = resolver.module(id).clone();
         let builtin = resolver.is_builtin(id)?;
-        let path = resolver.path(id)?.map(|p| p.display().to_string());
+        let path = resolver.path(id)?;
         let deps = resolver.deps(id)?;
         let dependencies = deps.iter().map(|d| resolver.module(*d).name.clone()).collect();
         let state = if builtin {
@@ -176,30 +176,21 @@ pub fn explain(
         let options = config
             .options_entries_for(&m.name, m.alias.as_deref())
             .into_iter()
-            .map(|o| Entry { line: format!("options {} {}", o.modname, o.options), source: src(&o.source) })
+            .map(|o| entry(&[b"options ", &o.modname, b" ", &o.options], &o.source))
             .collect();
         let bl = config.blacklist_entry(&m.name);
         let blacklisted = bl.is_some() && (m.alias.is_some() || use_blacklist);
-        let blacklist =
-            bl.map(|b| Entry { line: format!("blacklist {}", b.modname), source: src(&b.source) });
+        let blacklist = bl.map(|b| entry(&[b"blacklist ", &b.modname], &b.source));
         let softdeps: Vec<Entry> = config
             .softdeps_matching(&m.name)
             .into_iter()
-            .map(|s| Entry {
-                line: format!("softdep {} {}", s.modname, s.fixed_text()),
-                source: src(&s.source),
-            })
+            .map(|s| entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source))
             .collect();
-        let commands = |list: Vec<&crate::config::Command>, kind: &str| -> Vec<Entry> {
-            list.into_iter()
-                .map(|c| Entry {
-                    line: format!("{kind} {} {}", c.modname, c.command),
-                    source: src(&c.source),
-                })
-                .collect()
+        let commands = |list: Vec<&crate::config::Command>, kind: &[u8]| -> Vec<Entry> {
+            list.into_iter().map(|c| entry(&[kind, b" ", &c.modname, b" ", &c.command], &c.source)).collect()
         };
-        let installs = commands(config.installs_matching(&m.name), "install");
-        let removes = commands(config.removes_matching(&m.name), "remove");
+        let installs = commands(config.installs_matching(&m.name), b"install");
+        let removes = commands(config.removes_matching(&m.name), b"remove");
         let split = |mut v: Vec<Entry>| -> (Option<Entry>, Vec<Entry>) {
             if v.is_empty() {
                 (None, v)
@@ -242,9 +233,9 @@ pub fn explain(
 
 fn plan_step(s: crate::resolve::Step) -> PlanStep {
     let (action, path, command, options) = match s.action {
-        Action::Insert { path, options } => ("insert", Some(path.display().to_string()), None, options),
+        Action::Insert { path, options } => ("insert", Some(path), None, options),
         Action::Install { command, options, .. } => ("install", None, Some(command), options),
-        Action::Builtin => ("builtin", None, None, String::new()),
+        Action::Builtin => ("builtin", None, None, Vec::new()),
         Action::Missing { options } => ("missing", None, None, options),
     };
     PlanStep {

@@ -118,8 +118,9 @@ impl InsertError {
     }
 }
 
-/// Insert the module file at `path` with `params` (the kernel's parameter string).
-pub fn insert_file(sys: &System, path: &Path, params: &str, force: Force) -> Result<Inserted, InsertError> {
+/// Insert the module file at `path` with `params` (the kernel's parameter string,
+/// bytes as given: the kernel does not ask for UTF-8).
+pub fn insert_file(sys: &System, path: &Path, params: &[u8], force: Force) -> Result<Inserted, InsertError> {
     let params = CString::new(params).map_err(|_| {
         InsertError::File(Error::bad_module(path, libc::EINVAL, "parameters contain a NUL byte"))
     })?;

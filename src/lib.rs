@@ -17,6 +17,7 @@
 //! - [`explain`]: one name's resolution with the config file and line behind each step.
 //! - [`probe`] and [`unload`]: modprobe's insertion loop over a plan, and its removal.
 //! - [`error`]: the library's error type, which keeps errno and context.
+//! - [`json`]: how byte strings are written in rkmod's JSON documents.
 
 pub mod config;
 pub mod depmod;
@@ -25,6 +26,7 @@ pub mod explain;
 pub mod fnmatch;
 pub mod index;
 pub mod insert;
+pub mod json;
 pub mod kernel;
 pub mod lookup;
 pub mod module;

@@ -84,14 +84,14 @@ impl ModuleDir {
         Ok(cell.get_or_init(|| idx).as_ref())
     }
 
-    fn exact(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &str) -> Result<Option<String>> {
+    fn exact(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &[u8]) -> Result<Option<String>> {
         let Some(idx) = self.index(cell, file)? else {
             return Ok(None);
         };
         idx.lookup(key).map_err(|e| Error::BadIndex { path: self.dir.join(file), what: e.to_string() })
     }
 
-    fn wild(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &str) -> Result<Vec<String>> {
+    fn wild(&self, cell: &OnceCell<Option<Index>>, file: &str, key: &[u8]) -> Result<Vec<String>> {
         let Some(idx) = self.index(cell, file)? else {
             return Ok(Vec::new());
         };
@@ -102,12 +102,12 @@ impl ModuleDir {
     }
 
     /// The `modules.dep` line of a module (`relpath: dep dep`), by normalised name.
-    pub fn dep_line(&self, modname: &str) -> Result<Option<String>> {
+    pub fn dep_line(&self, modname: &[u8]) -> Result<Option<String>> {
         self.exact(&self.dep, "modules.dep.bin", modname)
     }
 
     /// The file of a module, from its `modules.dep.bin` entry.
-    pub fn module_path(&self, modname: &str) -> Result<Option<PathBuf>> {
+    pub fn module_path(&self, modname: &[u8]) -> Result<Option<PathBuf>> {
         Ok(self.dep_line(modname)?.map(|line| {
             let rel = line.split(':').next().unwrap_or_default();
             if rel.starts_with('/') {
@@ -119,18 +119,18 @@ impl ModuleDir {
     }
 
     /// Whether `modules.builtin.bin` lists the module.
-    pub fn is_builtin(&self, modname: &str) -> Result<bool> {
+    pub fn is_builtin(&self, modname: &[u8]) -> Result<bool> {
         Ok(self.exact(&self.builtin, "modules.builtin.bin", modname)?.is_some())
     }
 
-    fn by_name(&self, modname: &str, builtin: bool) -> Result<Found> {
+    fn by_name(&self, modname: &[u8], builtin: bool) -> Result<Found> {
         let path = if builtin { None } else { self.module_path(modname)? };
-        Ok(Found { name: modname.to_string(), path, builtin })
+        Ok(Found { name: String::from_utf8_lossy(modname).into_owned(), path, builtin })
     }
 
     /// Name-only lookup (`modinfo -m`): dep index, builtin index, builtin aliases.
-    pub fn lookup_name(&self, input: &str) -> Result<Option<Found>> {
-        let name = name::modname_normalize(input);
+    pub fn lookup_name(&self, input: &[u8]) -> Result<Option<Found>> {
+        let name = name::modname_normalize_bytes(input);
         if self.dep_line(&name)?.is_some() {
             return Ok(Some(self.by_name(&name, false)?));
         }
@@ -139,22 +139,22 @@ impl ModuleDir {
         }
         let found = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", &name)?;
         Ok(match found.first() {
-            Some(m) => Some(self.by_name(m, true)?),
+            Some(m) => Some(self.by_name(m.as_bytes(), true)?),
             None => None,
         })
     }
 
     /// Full lookup without configuration: every module the input resolves to.
-    pub fn lookup(&self, input: &str) -> std::result::Result<Vec<Found>, LookupError> {
-        let alias = name::alias_normalize(input).ok_or(LookupError::BadAlias)?;
+    pub fn lookup(&self, input: &[u8]) -> std::result::Result<Vec<Found>, LookupError> {
+        let alias = name::alias_normalize_bytes(input).ok_or(LookupError::BadAlias)?;
         self.lookup_normalized(&alias).map_err(LookupError::Index)
     }
 
-    fn lookup_normalized(&self, alias: &str) -> Result<Vec<Found>> {
-        if !alias.contains(':') && self.dep_line(alias)?.is_some() {
+    fn lookup_normalized(&self, alias: &[u8]) -> Result<Vec<Found>> {
+        if !alias.contains(&b':') && self.dep_line(alias)?.is_some() {
             return Ok(vec![self.by_name(alias, false)?]);
         }
-        if alias.starts_with("symbol:") {
+        if alias.starts_with(b"symbol:") {
             let names = self.wild(&self.symbols, "modules.symbols.bin", alias)?;
             if !names.is_empty() {
                 return names.iter().map(|n| self.resolve_alias_target(n)).collect();
@@ -168,29 +168,29 @@ impl ModuleDir {
             return Ok(vec![self.by_name(alias, true)?]);
         }
         let names = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", alias)?;
-        names.iter().map(|n| self.by_name(n, true)).collect()
+        names.iter().map(|n| self.by_name(n.as_bytes(), true)).collect()
     }
 
     /// A module named by an alias index: its file from the dep index, or builtin.
     fn resolve_alias_target(&self, modname: &str) -> Result<Found> {
-        let path = self.module_path(modname)?;
-        let builtin = path.is_none() && self.is_builtin(modname)?;
+        let path = self.module_path(modname.as_bytes())?;
+        let builtin = path.is_none() && self.is_builtin(modname.as_bytes())?;
         Ok(Found { name: modname.to_string(), path, builtin })
     }
 
     /// Every module name `modules.alias.bin` gives for `key` (already normalised), by
     /// priority, as kmod's wildcard search returns them.
-    pub fn alias_matches(&self, key: &str) -> Result<Vec<String>> {
+    pub fn alias_matches(&self, key: &[u8]) -> Result<Vec<String>> {
         self.wild(&self.alias, "modules.alias.bin", key)
     }
 
     /// Every module name `modules.symbols.bin` gives for `key` (`symbol:NAME`).
-    pub fn symbol_matches(&self, key: &str) -> Result<Vec<String>> {
+    pub fn symbol_matches(&self, key: &[u8]) -> Result<Vec<String>> {
         self.wild(&self.symbols, "modules.symbols.bin", key)
     }
 
     /// Every module name `modules.builtin.alias.bin` gives for `key`.
-    pub fn builtin_alias_matches(&self, key: &str) -> Result<Vec<String>> {
+    pub fn builtin_alias_matches(&self, key: &[u8]) -> Result<Vec<String>> {
         self.wild(&self.builtin_alias, "modules.builtin.alias.bin", key)
     }
 

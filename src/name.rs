@@ -14,20 +14,30 @@ use std::path::Path;
 /// kmod's `modname_normalize`: `-` becomes `_`, and the name ends at the first `.`
 /// (so `foo-bar.ko.zst` gives `foo_bar`). A NUL also ends the name, as in C.
 pub fn modname_normalize(name: &str) -> String {
-    name.chars().take_while(|&c| c != '.' && c != '\0').map(|c| if c == '-' { '_' } else { c }).collect()
+    from_ascii_edit(modname_normalize_bytes(name.as_bytes()))
+}
+
+/// [`modname_normalize`] on bytes (names are bytes in kmod: nothing else changes).
+pub fn modname_normalize_bytes(name: &[u8]) -> Vec<u8> {
+    name.iter().take_while(|&&c| c != b'.' && c != 0).map(|&c| if c == b'-' { b'_' } else { c }).collect()
 }
 
 /// kmod's `path_to_modname`: the basename of `path` (everything after the last `/`),
-/// then [`modname_normalize`]. `/lib/modules/6.1/kernel/fs/ext4/ext4.ko.xz` gives
-/// `ext4`. Bytes that are not UTF-8 are replaced by U+FFFD.
+/// then [`modname_normalize_bytes`]. `/lib/modules/6.1/kernel/fs/ext4/ext4.ko.xz`
+/// gives `ext4`. Bytes that are not UTF-8 are replaced by U+FFFD.
 pub fn path_to_modname(path: &Path) -> String {
+    String::from_utf8_lossy(&path_to_modname_bytes(path)).into_owned()
+}
+
+/// [`path_to_modname`] keeping every byte.
+pub fn path_to_modname_bytes(path: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     let bytes = path.as_os_str().as_bytes();
     let base = match bytes.iter().rposition(|&b| b == b'/') {
         Some(i) => &bytes[i + 1..],
         None => bytes,
     };
-    modname_normalize(&String::from_utf8_lossy(base))
+    modname_normalize_bytes(base)
 }
 
 /// kmod's `alias_normalize`: `-` becomes `_` except inside `[...]`, which is copied as
@@ -35,23 +45,28 @@ pub fn path_to_modname(path: &Path) -> String {
 /// error (kmod's `-EINVAL`; depmod then says `Unmatched bracket in %s`): `None`.
 /// The alias ends at a NUL, as in C.
 pub fn alias_normalize(alias: &str) -> Option<String> {
-    let mut out = String::with_capacity(alias.len());
+    alias_normalize_bytes(alias.as_bytes()).map(from_ascii_edit)
+}
+
+/// [`alias_normalize`] on bytes.
+pub fn alias_normalize_bytes(alias: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(alias.len());
     let mut in_bracket = false;
-    for c in alias.chars() {
-        if c == '\0' {
+    for &c in alias {
+        if c == 0 {
             break;
         }
         if in_bracket {
-            if c == ']' {
+            if c == b']' {
                 in_bracket = false;
             }
             out.push(c);
             continue;
         }
         match c {
-            '-' => out.push('_'),
-            ']' => return None,
-            '[' => {
+            b'-' => out.push(b'_'),
+            b']' => return None,
+            b'[' => {
                 in_bracket = true;
                 out.push(c);
             }
@@ -66,10 +81,15 @@ pub fn alias_normalize(alias: &str) -> Option<String> {
 }
 
 /// kmod's `underscores()`, applied to names in modprobe.d (`options`, `blacklist`,
-/// `install`, ...): the same rule as [`alias_normalize`], so `-` becomes `_` outside
-/// brackets and an unmatched bracket is an error (`None`).
-pub fn underscores(s: &str) -> Option<String> {
-    alias_normalize(s)
+/// `install`, ...): the same rule as [`alias_normalize_bytes`], so `-` becomes `_`
+/// outside brackets and an unmatched bracket is an error (`None`).
+pub fn underscores(s: &[u8]) -> Option<Vec<u8>> {
+    alias_normalize_bytes(s)
+}
+
+/// The normalisers only replace and cut at ASCII bytes, so UTF-8 in gives UTF-8 out.
+fn from_ascii_edit(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The file-name endings kmod treats as modules (`kmod_exts`).
@@ -78,8 +98,9 @@ pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
 /// kmod's `path_ends_with_kmod_ext`: `path` ends in `.ko`, `.ko.gz`, `.ko.xz` or
 /// `.ko.zst`, with at least one byte before the extension (so `.ko` alone is not a
 /// module).
-pub fn has_module_extension(path: &str) -> bool {
-    MODULE_EXTENSIONS.iter().any(|ext| path.len() > ext.len() && path.ends_with(ext))
+pub fn has_module_extension(path: impl AsRef<[u8]>) -> bool {
+    let path = path.as_ref();
+    MODULE_EXTENSIONS.iter().any(|ext| path.len() > ext.len() && path.ends_with(ext.as_bytes()))
 }
 
 #[cfg(test)]
@@ -127,10 +148,13 @@ mod tests {
 
     #[test]
     fn underscores_rule() {
-        assert_eq!(underscores("snd-hda-intel").as_deref(), Some("snd_hda_intel"));
-        assert_eq!(underscores("a[-]-b").as_deref(), Some("a[-]_b"));
-        assert_eq!(underscores("bad]"), None);
-        assert_eq!(underscores("bad[-"), None);
+        assert_eq!(underscores(b"snd-hda-intel").as_deref(), Some(&b"snd_hda_intel"[..]));
+        assert_eq!(underscores(b"a[-]-b").as_deref(), Some(&b"a[-]_b"[..]));
+        assert_eq!(underscores(b"bad]"), None);
+        assert_eq!(underscores(b"bad[-"), None);
+        // Bytes that are not UTF-8 pass through untouched.
+        assert_eq!(underscores(b"caf\xe9-x").as_deref(), Some(&b"caf\xe9_x"[..]));
+        assert_eq!(modname_normalize_bytes(b"\xff-a.ko"), b"\xff_a");
     }
 
     #[test]

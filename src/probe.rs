@@ -15,6 +15,8 @@
 //!
 //! Nothing is printed here: the caller gets [`Event`]s in the order kmod prints them.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::process::Command;
 
 use crate::insert::{insert_file, Force, InsertError, Inserted};
@@ -33,7 +35,7 @@ pub struct Exec {
     pub first_time: bool,
     pub force: Force,
     /// Environment for install commands (kmod passes `MODPROBE_OPTIONS` on).
-    pub command_env: Vec<(String, String)>,
+    pub command_env: Vec<(OsString, OsString)>,
 }
 
 /// What happened, in order.
@@ -50,9 +52,9 @@ pub enum Event<'a> {
     /// The step has no module file (libkmod: "could not find module by name").
     NoFile(&'a Step),
     /// The install command exited with a non-zero status.
-    CommandFailed { step: &'a Step, command: &'a str, status: i32 },
+    CommandFailed { step: &'a Step, command: &'a [u8], status: i32 },
     /// The install command could not be started.
-    CommandNotRun { step: &'a Step, command: &'a str, errno: i32 },
+    CommandNotRun { step: &'a Step, command: &'a [u8], errno: i32 },
 }
 
 /// The outcome of the list: Ok, or the errno of the step that stopped it (EEXIST for
@@ -115,10 +117,11 @@ fn run_step(sys: &System, step: &Step, exec: &Exec, on: &mut dyn FnMut(Event<'_>
 
 /// Run an install or remove command as `system(3)` would (`/bin/sh -c`), with
 /// `MODPROBE_MODULE` naming the module: its exit status (0 when killed by a signal,
-/// as `WEXITSTATUS` reads it), or the errno of starting the shell.
-pub fn run_command(command: &str, module: &str, env: &[(String, String)]) -> Result<i32, i32> {
+/// as `WEXITSTATUS` reads it), or the errno of starting the shell. The command and
+/// the name are given to the shell byte for byte.
+pub fn run_command(command: &[u8], module: &[u8], env: &[(OsString, OsString)]) -> Result<i32, i32> {
     let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(command).env("MODPROBE_MODULE", module);
+    cmd.arg("-c").arg(OsStr::from_bytes(command)).env("MODPROBE_MODULE", OsStr::from_bytes(module));
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -33,10 +33,14 @@
 //!   `--first-time`); a blacklisted module reached through an alias is skipped, and
 //!   with `-b` a blacklisted module reached by name too.
 //!
+//! Names, options and commands are bytes, as in kmod: nothing is decoded on the way.
+//!
 //! Every lookup is linear in its input (fnmatch is linear, index walks are bounded),
 //! and nothing here executes anything: install commands are data.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
@@ -50,23 +54,23 @@ pub use crate::kernel::sysfs::{InitState, Sysfs};
 /// default reads sysfs ([`Sysfs`]).
 pub trait KernelState {
     /// The init state of a module that is not builtin.
-    fn initstate(&self, name: &str) -> InitState;
+    fn initstate(&self, name: &[u8]) -> InitState;
 }
 
-impl<F: Fn(&str) -> InitState> KernelState for F {
-    fn initstate(&self, name: &str) -> InitState {
+impl<F: Fn(&[u8]) -> InitState> KernelState for F {
+    fn initstate(&self, name: &[u8]) -> InitState {
         self(name)
     }
 }
 
 impl KernelState for Sysfs {
-    fn initstate(&self, name: &str) -> InitState {
+    fn initstate(&self, name: &[u8]) -> InitState {
         Sysfs::initstate(self, name)
     }
 }
 
 /// A kernel with no module loaded (for `--show-depends`-like uses and tests).
-pub fn nothing_loaded(_: &str) -> InitState {
+pub fn nothing_loaded(_: &[u8]) -> InitState {
     InitState::Absent
 }
 
@@ -87,8 +91,8 @@ pub struct ProbeOptions {
 /// for a config alias, the normalised input for an index alias).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Module {
-    pub name: String,
-    pub alias: Option<String>,
+    pub name: Vec<u8>,
+    pub alias: Option<Vec<u8>>,
 }
 
 /// Handle of a module object in a [`Resolver`].
@@ -99,15 +103,15 @@ pub struct ModId(usize);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Insert the module file with these options.
-    Insert { path: PathBuf, options: String },
+    Insert { path: PathBuf, options: Vec<u8> },
     /// Run the install command. `command` is the configured text (what `-D` prints),
     /// `expanded` has `$CMDLINE_OPTS` replaced by the options (what would run).
-    Install { command: String, expanded: String, options: String },
+    Install { command: Vec<u8>, expanded: Vec<u8>, options: Vec<u8> },
     /// Built into the kernel: nothing to do (`-D` prints `builtin NAME`).
     Builtin,
     /// No file and no builtin entry (an alias to a module that is not there): kmod
     /// prints nothing and insertion would fail.
-    Missing { options: String },
+    Missing { options: Vec<u8> },
 }
 
 /// One entry of the probe list.
@@ -140,24 +144,29 @@ pub enum Plan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Diagnostic {
     /// A softdep name that is not a valid alias (an unmatched bracket).
-    SoftdepLookupFailed { name: String },
+    SoftdepLookupFailed { name: Vec<u8> },
     /// A dependency file of `modules.dep` that does not exist: the module's
     /// dependencies are dropped, as in libkmod.
-    DependencyMissing { module: String, path: PathBuf },
+    DependencyMissing { module: Vec<u8>, path: PathBuf },
 }
 
 impl Diagnostic {
     /// The stderr line kmod 30's modprobe prints (after `modprobe: `), when it prints
     /// one that can be reproduced.
-    pub fn kmod30_message(&self) -> String {
+    pub fn kmod30_message(&self) -> Vec<u8> {
         match self {
-            Diagnostic::SoftdepLookupFailed { name } => format!(
-                "ERROR: ../libkmod/libkmod-module.c:1567 lookup_softdep() failed to lookup soft dependency '{name}', continuing anyway."
-            ),
-            Diagnostic::DependencyMissing { path, .. } => format!(
-                "ERROR: ../libkmod/libkmod-module.c:131 kmod_module_parse_depline() path={} error=No such file or directory",
-                path.display()
-            ),
+            Diagnostic::SoftdepLookupFailed { name } => [
+                &b"ERROR: ../libkmod/libkmod-module.c:1567 lookup_softdep() failed to lookup soft dependency '"[..],
+                name,
+                b"', continuing anyway.",
+            ]
+            .concat(),
+            Diagnostic::DependencyMissing { path, .. } => [
+                &b"ERROR: ../libkmod/libkmod-module.c:131 kmod_module_parse_depline() path="[..],
+                path.as_os_str().as_bytes(),
+                b" error=No such file or directory",
+            ]
+            .concat(),
         }
     }
 }
@@ -187,9 +196,9 @@ struct Obj {
     /// Hard dependencies, deepest first (looked up with the path).
     deps: Option<Vec<ModId>>,
     /// An install command set by lookup step 4 (instead of the fnmatch rule).
-    install_override: Option<String>,
+    install_override: Option<Vec<u8>>,
     /// A remove command set by lookup step 4.
-    remove_override: Option<String>,
+    remove_override: Option<Vec<u8>>,
     builtin: Builtin,
     visited: bool,
     required: bool,
@@ -203,7 +212,7 @@ struct Obj {
 pub struct Resolver<'a> {
     dir: &'a ModuleDir,
     /// The module directory as kmod spells it (for `DIR/relative/path`).
-    dirname: String,
+    dirname: Vec<u8>,
     config: &'a Config,
     kernel: &'a dyn KernelState,
     opts: ProbeOptions,
@@ -243,7 +252,7 @@ impl<'a> Resolver<'a> {
         opts: ProbeOptions,
     ) -> Resolver<'a> {
         Resolver {
-            dirname: dir.path().display().to_string(),
+            dirname: dir.path().as_os_str().as_bytes().to_vec(),
             dir,
             config,
             kernel,
@@ -271,7 +280,7 @@ impl<'a> Resolver<'a> {
         &self.objs[id.0].module
     }
 
-    fn obj(&mut self, name: String, alias: Option<String>) -> ModId {
+    fn obj(&mut self, name: Vec<u8>, alias: Option<Vec<u8>>) -> ModId {
         let key = Module { name, alias };
         if let Some(&id) = self.by_key.get(&key) {
             return id;
@@ -292,13 +301,13 @@ impl<'a> Resolver<'a> {
         id
     }
 
-    fn obj_by_name(&mut self, name: &str) -> ModId {
-        self.obj(name::modname_normalize(name), None)
+    fn obj_by_name(&mut self, name: &[u8]) -> ModId {
+        self.obj(name::modname_normalize_bytes(name), None)
     }
 
     /// kmod's `kmod_module_new_from_lookup`: every module `input` names.
-    pub fn lookup(&mut self, input: &str) -> std::result::Result<Vec<ModId>, LookupError> {
-        let alias = name::alias_normalize(input).ok_or(LookupError::BadAlias)?;
+    pub fn lookup(&mut self, input: &[u8]) -> std::result::Result<Vec<ModId>, LookupError> {
+        let alias = name::alias_normalize_bytes(input).ok_or(LookupError::BadAlias)?;
         self.lookup_normalized(&alias).map_err(LookupError::Index)
     }
 
@@ -308,7 +317,7 @@ impl<'a> Resolver<'a> {
         self.last_step
     }
 
-    fn lookup_normalized(&mut self, alias: &str) -> Result<Vec<ModId>> {
+    fn lookup_normalized(&mut self, alias: &[u8]) -> Result<Vec<ModId>> {
         self.last_step = None;
         let (step, found) = self.lookup_steps(alias)?;
         if !found.is_empty() {
@@ -317,7 +326,7 @@ impl<'a> Resolver<'a> {
         Ok(found)
     }
 
-    fn lookup_steps(&mut self, alias: &str) -> Result<(LookupStep, Vec<ModId>)> {
+    fn lookup_steps(&mut self, alias: &[u8]) -> Result<(LookupStep, Vec<ModId>)> {
         // 1. Config aliases: every match, the pattern becomes the object's alias.
         let config = self.config;
         let found: Vec<ModId> = config
@@ -329,14 +338,14 @@ impl<'a> Resolver<'a> {
             return Ok((LookupStep::ConfigAlias, found));
         }
         // 2. modules.dep.bin.
-        if !alias.contains(':') && self.dir.dep_line(alias)?.is_some() {
+        if !alias.contains(&b':') && self.dir.dep_line(alias)?.is_some() {
             return Ok((LookupStep::ModulesDep, vec![self.obj_by_name(alias)]));
         }
         // 3. modules.symbols.bin.
-        if alias.starts_with("symbol:") {
+        if alias.starts_with(b"symbol:") {
             let names = self.dir.symbol_matches(alias)?;
             if !names.is_empty() {
-                let ids = names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect();
+                let ids = names.into_iter().map(|n| self.obj(n.into_bytes(), Some(alias.to_vec()))).collect();
                 return Ok((LookupStep::Symbols, ids));
             }
         }
@@ -354,7 +363,7 @@ impl<'a> Resolver<'a> {
         // 5. modules.alias.bin.
         let names = self.dir.alias_matches(alias)?;
         if !names.is_empty() {
-            let ids = names.into_iter().map(|n| self.obj(n, Some(alias.to_string()))).collect();
+            let ids = names.into_iter().map(|n| self.obj(n.into_bytes(), Some(alias.to_vec()))).collect();
             return Ok((LookupStep::ModulesAlias, ids));
         }
         // 6. modules.builtin.bin.
@@ -368,7 +377,7 @@ impl<'a> Resolver<'a> {
         let ids = names
             .into_iter()
             .map(|n| {
-                let id = self.obj(n, Some(alias.to_string()));
+                let id = self.obj(n.into_bytes(), Some(alias.to_vec()));
                 self.objs[id.0].builtin = Builtin::Yes;
                 id
             })
@@ -391,7 +400,7 @@ impl<'a> Resolver<'a> {
         if rel.starts_with('/') {
             PathBuf::from(rel)
         } else {
-            PathBuf::from(format!("{}/{}", self.dirname, rel))
+            PathBuf::from(OsStr::from_bytes(&[&self.dirname[..], b"/", rel.as_bytes()].concat()))
         }
     }
 
@@ -421,7 +430,7 @@ impl<'a> Resolver<'a> {
                 deps.clear();
                 break;
             }
-            let dep = self.obj(name::path_to_modname(&path), None);
+            let dep = self.obj(name::path_to_modname_bytes(&path), None);
             let o = &mut self.objs[dep.0];
             if o.path.is_none() || o.path == Some(None) {
                 o.path = Some(Some(path));
@@ -460,15 +469,15 @@ impl<'a> Resolver<'a> {
     }
 
     /// The configured options of a module: None when no `options` entry names it.
-    pub fn options(&self, id: ModId) -> Option<String> {
+    pub fn options(&self, id: ModId) -> Option<Vec<u8>> {
         let m = &self.objs[id.0].module;
         let entries = self.config.options_entries_for(&m.name, m.alias.as_deref());
-        let mut out: Option<String> = None;
+        let mut out: Option<Vec<u8>> = None;
         for e in entries.into_iter().filter(|e| !e.options.is_empty()) {
             match &mut out {
                 Some(s) => {
-                    s.push(' ');
-                    s.push_str(&e.options);
+                    s.push(b' ');
+                    s.extend_from_slice(&e.options);
                 }
                 None => out = Some(e.options.clone()),
             }
@@ -478,7 +487,7 @@ impl<'a> Resolver<'a> {
 
     /// The install command that applies to a module (the first `install` whose pattern
     /// matches its name, unless lookup step 4 set one).
-    pub fn install_command(&self, id: ModId) -> Option<String> {
+    pub fn install_command(&self, id: ModId) -> Option<Vec<u8>> {
         let o = &self.objs[id.0];
         if let Some(c) = &o.install_override {
             return Some(c.clone());
@@ -488,7 +497,7 @@ impl<'a> Resolver<'a> {
 
     /// The remove command that applies to a module (the first `remove` whose pattern
     /// matches its name, unless lookup step 4 set one).
-    pub fn remove_command(&self, id: ModId) -> Option<String> {
+    pub fn remove_command(&self, id: ModId) -> Option<Vec<u8>> {
         let o = &self.objs[id.0];
         if let Some(c) = &o.remove_override {
             return Some(c.clone());
@@ -497,7 +506,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A module object for a name (a holder read from sysfs, say), normalised.
-    pub fn by_name(&mut self, name: &str) -> ModId {
+    pub fn by_name(&mut self, name: &[u8]) -> ModId {
         self.obj_by_name(name)
     }
 
@@ -512,7 +521,7 @@ impl<'a> Resolver<'a> {
         Ok((pre, post))
     }
 
-    fn lookup_all(&mut self, names: &[String]) -> Result<Vec<ModId>> {
+    fn lookup_all(&mut self, names: &[Vec<u8>]) -> Result<Vec<ModId>> {
         let mut out = Vec::new();
         for n in names {
             match self.lookup(n) {
@@ -571,7 +580,7 @@ impl<'a> Resolver<'a> {
 
     /// The plan for one module the lookup found. `extra` are the command-line
     /// parameters for it (already joined, see [`join_cmdline_options`]).
-    pub fn plan(&mut self, id: ModId, extra: Option<&str>) -> Result<Plan> {
+    pub fn plan(&mut self, id: ModId, extra: Option<&[u8]>) -> Result<Plan> {
         if !self.opts.ignore_loaded && self.in_kernel(id)? {
             return Ok(Plan::InKernel { first_time: self.opts.first_time });
         }
@@ -617,45 +626,50 @@ impl<'a> Resolver<'a> {
 
 /// libkmod's `module_options_concat`: configured options, a space, the command-line
 /// ones. A configured string keeps its trailing space when nothing follows.
-fn concat_options(config: Option<String>, extra: Option<&str>) -> String {
+fn concat_options(config: Option<Vec<u8>>, extra: Option<&[u8]>) -> Vec<u8> {
     match (config, extra) {
         (Some(mut c), x) => {
-            c.push(' ');
-            c.push_str(x.unwrap_or(""));
+            c.push(b' ');
+            c.extend_from_slice(x.unwrap_or_default());
             c
         }
-        (None, Some(x)) => x.to_string(),
-        (None, None) => String::new(),
+        (None, Some(x)) => x.to_vec(),
+        (None, None) => Vec::new(),
     }
 }
 
 /// Replace every `$CMDLINE_OPTS` in an install command by the options. One pass over
 /// the command: options that themselves contain `$CMDLINE_OPTS` are not expanded again
 /// (kmod would loop forever on them).
-pub fn expand_cmdline_opts(command: &str, options: &str) -> String {
+pub fn expand_cmdline_opts(command: &[u8], options: &[u8]) -> Vec<u8> {
+    use bstr::ByteSlice;
     command.replace("$CMDLINE_OPTS", options)
 }
 
 /// modprobe's module parameters from the command line (`modprobe NAME a=1 'b=x y'`):
 /// joined with spaces, and a value containing a space, unless it starts with a quote,
 /// is quoted as insmod expects: `b="x y"`. None when there are none.
-pub fn join_cmdline_options(params: &[String]) -> Option<String> {
+pub fn join_cmdline_options<P: AsRef<[u8]>>(params: &[P]) -> Option<Vec<u8>> {
     if params.is_empty() {
         return None;
     }
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (i, p) in params.iter().enumerate() {
+        let p = p.as_ref();
         if i > 0 {
-            out.push(' ');
+            out.push(b' ');
         }
-        match p.split_once('=') {
-            Some((key, value)) if !value.starts_with(['"', '\'']) && value.contains(' ') => {
-                out.push_str(key);
-                out.push_str("=\"");
-                out.push_str(value);
-                out.push('"');
+        let split = p.iter().position(|&b| b == b'=').map(|eq| (&p[..eq], &p[eq + 1..]));
+        match split {
+            Some((key, value))
+                if !value.starts_with(b"\"") && !value.starts_with(b"'") && value.contains(&b' ') =>
+            {
+                out.extend_from_slice(key);
+                out.extend_from_slice(b"=\"");
+                out.extend_from_slice(value);
+                out.push(b'"');
             }
-            _ => out.push_str(p),
+            _ => out.extend_from_slice(p),
         }
     }
     Some(out)
@@ -664,14 +678,14 @@ pub fn join_cmdline_options(params: &[String]) -> Option<String> {
 /// kmod's module directory: `ROOT/lib/modules/VERSION` when a root or a version is
 /// given (a missing version is the running kernel's), else `/lib/modules/VERSION`;
 /// made absolute against the current directory, without normalisation.
-pub fn module_dirname(root: Option<&str>, version: &str) -> PathBuf {
-    let raw = format!("{}/lib/modules/{}", root.unwrap_or(""), version);
-    let p = Path::new(&raw);
+pub fn module_dirname(root: Option<&OsStr>, version: &OsStr) -> PathBuf {
+    let raw = [root.map(OsStr::as_bytes).unwrap_or_default(), b"/lib/modules/", version.as_bytes()].concat();
+    let p = Path::new(OsStr::from_bytes(&raw));
     if p.is_absolute() {
         return p.to_path_buf();
     }
     match std::env::current_dir() {
-        Ok(cwd) => PathBuf::from(format!("{}/{}", cwd.display(), raw)),
+        Ok(cwd) => PathBuf::from(OsStr::from_bytes(&[cwd.as_os_str().as_bytes(), b"/", &raw].concat())),
         Err(_) => p.to_path_buf(),
     }
 }
@@ -694,7 +708,8 @@ mod tests {
         let dir = ModuleDir::new(ROOT);
         let mut r = Resolver::new(&dir, cfg, kernel, opts);
         let mut out = Vec::new();
-        for id in r.lookup(name).unwrap_or_default() {
+        let t = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        for id in r.lookup(name.as_bytes()).unwrap_or_default() {
             match r.plan(id, None).unwrap() {
                 Plan::InKernel { .. } => out.push("in-kernel".to_string()),
                 Plan::Blacklisted => out.push("blacklisted".to_string()),
@@ -703,11 +718,11 @@ mod tests {
                         let skip = if s.in_kernel { " (loaded)" } else { "" };
                         out.push(match s.action {
                             Action::Insert { options, .. } => {
-                                format!("insmod {}{skip} [{options}]", s.module.name)
+                                format!("insmod {}{skip} [{}]", t(&s.module.name), t(&options))
                             }
-                            Action::Install { expanded, .. } => format!("install {expanded}"),
-                            Action::Builtin => format!("builtin {}", s.module.name),
-                            Action::Missing { .. } => format!("missing {}", s.module.name),
+                            Action::Install { expanded, .. } => format!("install {}", t(&expanded)),
+                            Action::Builtin => format!("builtin {}", t(&s.module.name)),
+                            Action::Missing { .. } => format!("missing {}", t(&s.module.name)),
                         })
                     }
                 }
@@ -765,7 +780,7 @@ mod tests {
 
     #[test]
     fn loaded_modules_from_a_fake_kernel_or_rooted_sysfs() {
-        let live = |n: &str| if n == "hello" { InitState::Live } else { InitState::Absent };
+        let live = |n: &[u8]| if n == b"hello" { InitState::Live } else { InitState::Absent };
         let c = Config::default();
         assert_eq!(plan_of(&c, &live, ProbeOptions::default(), "hello"), ["in-kernel"]);
         assert_eq!(plan_of(&c, &live, ProbeOptions::default(), "ext4"), ["in-kernel"]);
@@ -786,18 +801,19 @@ mod tests {
 
     #[test]
     fn cmdline_parameters_quoted_like_insmod() {
-        let p = |v: &[&str]| join_cmdline_options(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let p = |v: &[&str]| join_cmdline_options(v).map(|o| String::from_utf8(o).unwrap());
         assert_eq!(p(&[]), None);
         assert_eq!(
             p(&["a=1", "b=x y", "c=\"q r\"", "d", "e='s t'"]).unwrap(),
             "a=1 b=\"x y\" c=\"q r\" d e='s t'"
         );
-        assert_eq!(concat_options(Some("a=1".into()), None), "a=1 ");
-        assert_eq!(concat_options(Some("a=1".into()), Some("b")), "a=1 b");
-        assert_eq!(concat_options(None, Some("b")), "b");
+        assert_eq!(join_cmdline_options(&[&b"p=\xe9 t"[..]]).unwrap(), b"p=\"\xe9 t\"");
+        assert_eq!(concat_options(Some(b"a=1".to_vec()), None), b"a=1 ");
+        assert_eq!(concat_options(Some(b"a=1".to_vec()), Some(b"b")), b"a=1 b");
+        assert_eq!(concat_options(None, Some(b"b")), b"b");
         assert_eq!(
-            expand_cmdline_opts("x $CMDLINE_OPTS $CMDLINE_OPTS", "$CMDLINE_OPTS"),
-            "x $CMDLINE_OPTS $CMDLINE_OPTS"
+            expand_cmdline_opts(b"x $CMDLINE_OPTS \xe9$CMDLINE_OPTS", b"$CMDLINE_OPTS"),
+            b"x $CMDLINE_OPTS \xe9$CMDLINE_OPTS"
         );
     }
 
@@ -813,7 +829,7 @@ mod tests {
         let start = std::time::Instant::now();
         for input in ["a".repeat(20000), format!("{}[", "a".repeat(5000)), "*?[a-z]".repeat(3000)] {
             let mut r = Resolver::new(&dir, &c, &nothing_loaded, show());
-            if let Ok(ids) = r.lookup(&input) {
+            if let Ok(ids) = r.lookup(input.as_bytes()) {
                 for id in ids {
                     let _ = r.plan(id, None).unwrap();
                 }

@@ -46,28 +46,28 @@ pub struct RemoveOptions {
     /// `--wait MSEC` (0: do not wait).
     pub wait_msec: u64,
     /// Environment for remove commands.
-    pub command_env: Vec<(String, String)>,
+    pub command_env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
 }
 
 /// What happened, in kmod's order.
 #[derive(Debug)]
 pub enum Event<'a> {
     /// About to remove a module (`rmmod NAME` with `-v`/`-n`).
-    Rmmod(&'a str),
+    Rmmod(&'a [u8]),
     /// About to run a remove command (`remove CMD`).
-    Command(&'a str),
+    Command(&'a [u8]),
     /// `--first-time` and the module is not loaded.
-    NotInKernel(&'a str),
+    NotInKernel(&'a [u8]),
     /// The module is built into the kernel.
-    Builtin(&'a str),
+    Builtin(&'a [u8]),
     /// The module is in use (with its holders, for better messages).
-    InUse { name: &'a str, holders: &'a [String] },
+    InUse { name: &'a [u8], holders: &'a [String] },
     /// `delete_module` failed (`waited`: `--wait` was given).
-    RemoveFailed { name: &'a str, errno: i32, waited: bool },
+    RemoveFailed { name: &'a [u8], errno: i32, waited: bool },
     /// The remove command failed.
-    CommandFailed { name: &'a str },
+    CommandFailed { name: &'a [u8] },
     /// A module was removed (by the syscall, not a command).
-    Removed(&'a str),
+    Removed(&'a [u8]),
 }
 
 /// Removal of modules found by one resolver.
@@ -76,7 +76,7 @@ pub struct Remover<'s, 'r, 'a> {
     pub resolver: &'r mut Resolver<'a>,
     pub opts: RemoveOptions,
     /// Modules removed (or, in a dry run, that would be) in this run.
-    removed: HashSet<String>,
+    removed: HashSet<Vec<u8>>,
 }
 
 const IGNORE_BUILTIN: bool = true;
@@ -128,7 +128,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
         if holders_too {
             let holders = sysfs.holders(&name).unwrap_or_default();
             for h in holders.iter().rev() {
-                let hid = self.resolver.by_name(h);
+                let hid = self.resolver.by_name(h.as_bytes());
                 self.remove_module(hid, true, IGNORE_BUILTIN, on)?;
             }
         }
@@ -149,7 +149,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
             None if gone => {}
             None => self.delete(&name, on)?,
             Some(c) => {
-                let c = &crate::resolve::expand_cmdline_opts(c, "");
+                let c = &crate::resolve::expand_cmdline_opts(c, b"");
                 on(Event::Command(c));
                 // A non-zero exit and a shell that did not start fail alike.
                 if !self.opts.dry_run && run_command(c, &name, &self.opts.command_env) != Ok(0) {
@@ -170,7 +170,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
     /// Step 4: the dependencies nothing uses any more, until none is left.
     fn remove_unused_deps(&mut self, id: ModId, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
         let deps = self.resolver.deps(id).map_err(|e| e.errno())?;
-        let names: Vec<String> = deps.iter().map(|d| self.resolver.module(*d).name.clone()).collect();
+        let names: Vec<Vec<u8>> = deps.iter().map(|d| self.resolver.module(*d).name.clone()).collect();
         loop {
             let mut progress = false;
             for dep in &names {
@@ -189,25 +189,29 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
 
     /// The reference count, less the holders removed in this run (what it will be);
     /// -1 when it cannot be read.
-    fn refcnt(&self, name: &str) -> i64 {
+    fn refcnt(&self, name: &[u8]) -> i64 {
         let sysfs = self.sys.sysfs();
         let Ok(n) = sysfs.refcnt(name) else { return -1 };
-        let gone =
-            sysfs.holders(name).unwrap_or_default().iter().filter(|h| self.removed.contains(*h)).count();
+        let gone = sysfs
+            .holders(name)
+            .unwrap_or_default()
+            .iter()
+            .filter(|h| self.removed.contains(h.as_bytes()))
+            .count();
         n - gone as i64
     }
 
-    fn live_holders(&self, name: &str) -> Vec<String> {
+    fn live_holders(&self, name: &[u8]) -> Vec<String> {
         let holders = self.sys.sysfs().holders(name).unwrap_or_default();
-        holders.into_iter().filter(|h| !self.removed.contains(h)).collect()
+        holders.into_iter().filter(|h| !self.removed.contains(h.as_bytes())).collect()
     }
 
     /// modprobe's `rmmod_do_remove_module`: announce, then `delete_module`, waiting
     /// with back-off on EAGAIN when `--wait` is given.
-    fn delete(&mut self, name: &str, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    fn delete(&mut self, name: &[u8], on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
         on(Event::Rmmod(name));
         if self.opts.dry_run {
-            self.removed.insert(name.to_string());
+            self.removed.insert(name.to_vec());
             return Ok(());
         }
         let flags = O_NONBLOCK | if self.opts.force { O_TRUNC } else { 0 };
@@ -218,7 +222,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
         loop {
             match self.sys.kernel().delete_module(&cname, flags) {
                 Ok(()) => {
-                    self.removed.insert(name.to_string());
+                    self.removed.insert(name.to_vec());
                     on(Event::Removed(name));
                     return Ok(());
                 }
@@ -254,17 +258,19 @@ pub enum InUse {
 
 /// The module an rmmod argument names: a path that exists gives its file name without
 /// extensions, anything else is a name (`-` becomes `_`).
-pub fn name_of_argument(arg: &str) -> String {
-    if std::fs::metadata(arg).is_ok() {
-        crate::name::path_to_modname(std::path::Path::new(arg))
+pub fn name_of_argument(arg: &[u8]) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(arg));
+    if std::fs::metadata(path).is_ok() {
+        crate::name::path_to_modname_bytes(path)
     } else {
-        crate::name::modname_normalize(arg)
+        crate::name::modname_normalize_bytes(arg)
     }
 }
 
 /// [`rmmod_checks`] with the builtin test against the running kernel's module
 /// directory (`modules.builtin.bin` of `ROOT/lib/modules/$(uname -r)`).
-pub fn rmmod_checks_running(sys: &System, name: &str) -> Vec<InUse> {
+pub fn rmmod_checks_running(sys: &System, name: &[u8]) -> Vec<InUse> {
     let dir = sys.release().ok().map(|v| crate::lookup::ModuleDir::new(sys.module_dir(&v)));
     let builtin = dir.as_ref().and_then(|d| d.is_builtin(name).ok()).unwrap_or(false);
     rmmod_checks(sys, name, builtin)
@@ -272,7 +278,7 @@ pub fn rmmod_checks_running(sys: &System, name: &str) -> Vec<InUse> {
 
 /// rmmod's checks, in its order; Ok when the module can be removed. A
 /// [`InUse::HoldersUnreadable`] is reported but not final: the refcnt check follows.
-pub fn rmmod_checks(sys: &System, name: &str, builtin: bool) -> Vec<InUse> {
+pub fn rmmod_checks(sys: &System, name: &[u8], builtin: bool) -> Vec<InUse> {
     let sysfs = sys.sysfs();
     if builtin {
         return vec![InUse::Builtin];

@@ -668,3 +668,92 @@ fn modprobe_remove_commands() {
     assert_eq!(o.status, Some(1), "a command the shell cannot run fails too");
     assert!(r.loaded().contains(&"hello".to_string()));
 }
+
+/// Parameters, install commands and names that are not UTF-8 reach the kernel and the
+/// shell byte for byte (kmod passes them through); the call log keeps them
+/// (`params_hex`), and `rkmod probe --json` stays valid JSON with `*_hex` keys.
+#[test]
+fn bytes_that_are_not_utf8_pass_through() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let r = Root::new(&["hello", "hello_soft"]);
+    let out = r.path().join("cmd-out");
+    let conf = [
+        &b"options hello mystring=\xe9t\xe9\n"[..],
+        b"install rk\xe9 printf '%s|' \"$MODPROBE_MODULE\" \xff $CMDLINE_OPTS > ",
+        out.as_os_str().as_bytes(),
+        b"\nalias caf\xe9 hello\n",
+    ]
+    .concat();
+    std::fs::write(r.confdir.join("test.conf"), &conf).unwrap();
+    let arg = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
+    // modprobe: configured and command-line values, as bytes, to finit_module.
+    let o: Outcome = r
+        .cmd("modprobe")
+        .arg("-C")
+        .arg(&r.confdir)
+        .arg(arg(b"caf\xe9"))
+        .arg(arg(b"myint=\xe92"))
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(o.status, Some(1), "the kernel rejects an int that is not one: {}", text(&o.stderr));
+    let calls = r.calls();
+    let last = calls.last().unwrap();
+    assert_eq!(last["params_hex"], rkmod::json::hex(b"mystring=\xe9t\xe9 myint=\xe92"));
+    assert_eq!(last["params"], "mystring=\u{fffd}t\u{fffd} myint=\u{fffd}2");
+    ok(&r.cmd("modprobe").arg("-C").arg(&r.confdir).arg(arg(b"caf\xe9")).output().unwrap().into());
+    assert_eq!(std::fs::read(r.path().join("sys/module/hello/parameters/mystring")).unwrap(), b"\xe9t\xe9\n");
+    // insmod: a parameter with a space is quoted, its bytes kept.
+    ok(&r.run("rmmod", &["hello"]));
+    r.clear_calls();
+    ok(&r.cmd("insmod").arg(ko("hello.ko")).arg(arg(b"mystring=\xff \xfe")).output().unwrap().into());
+    assert_eq!(r.calls()[0]["params_hex"], rkmod::json::hex(b"mystring=\"\xff \xfe\""));
+    assert_eq!(std::fs::read(r.path().join("sys/module/hello/parameters/mystring")).unwrap(), b"\xff \xfe\n");
+    // An install command gets the exact bytes, MODPROBE_MODULE too.
+    ok(&r
+        .cmd("modprobe")
+        .arg("-C")
+        .arg(&r.confdir)
+        .arg(arg(b"rk\xe9"))
+        .arg(arg(b"a=\xe9"))
+        .output()
+        .unwrap()
+        .into());
+    assert_eq!(std::fs::read(&out).unwrap(), b"rk\xe9|\xff|a=\xe9|");
+    // Native JSON: valid, with the exact bytes in *_hex.
+    ok(&r.run("rmmod", &["hello"]));
+    let o: Outcome = Command::new(crate::util::rkmod_bin())
+        .env("RKMOD_TEST_ROOT", r.path())
+        .args(["probe", "--json", "-C"])
+        .arg(&r.confdir)
+        .arg(arg(b"caf\xe9"))
+        .output()
+        .unwrap()
+        .into();
+    ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let q = &v["queries"][0];
+    assert_eq!(q["query"], "caf\u{fffd}");
+    assert_eq!(q["query_hex"], "636166e9");
+    assert_eq!(q["modules"][0]["alias_hex"], "636166e9");
+    assert_eq!(
+        q["modules"][0]["options"][0]["line_hex"],
+        rkmod::json::hex(b"options hello mystring=\xe9t\xe9")
+    );
+    let plan = q["modules"][0]["plan"].as_array().unwrap();
+    let step = plan.iter().find(|s| s["module"] == "hello").unwrap();
+    assert_eq!(step["options_hex"], rkmod::json::hex(b"mystring=\xe9t\xe9 "), "{plan:?}");
+    // --explain prints the bytes.
+    let o: Outcome = Command::new(crate::util::rkmod_bin())
+        .env("RKMOD_TEST_ROOT", r.path())
+        .args(["probe", "--explain", "-C"])
+        .arg(&r.confdir)
+        .arg(arg(b"caf\xe9"))
+        .output()
+        .unwrap()
+        .into();
+    ok(&o);
+    assert!(o.stdout.starts_with(b"caf\xe9\n"), "{}", text(&o.stdout));
+    assert!(o.stdout.windows(4).any(|w| w == b"\xe9t\xe9 "), "{}", text(&o.stdout));
+}

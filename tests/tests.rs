@@ -10,6 +10,7 @@ mod golden;
 mod load_fake;
 mod modprobe_golden;
 mod modprobe_scaling;
+mod oracle_bytes;
 mod oracle_depmod;
 mod oracle_loaded;
 mod oracle_modinfo;

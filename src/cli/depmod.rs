@@ -72,11 +72,11 @@ pub struct Args {
     pub opts: Options,
     pub quick: bool,
     pub verbose: bool,
-    pub positional: Vec<String>,
+    pub positional: Vec<std::ffi::OsString>,
 }
 
 /// The applet: parse kmod's options, run, print.
-pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &std::ffi::OsStr, prog: &str, args: &[std::ffi::OsString]) -> i32 {
     let log = Log::new(prog);
     let mut a = Args::default();
     a.opts.moduledir = "lib/modules".into();
@@ -86,7 +86,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
             if let Some(code) = apply(&e.parsed, &mut a, prog, &log) {
                 return code;
             }
-            log.plain(&format!("{argv0}: {}", e.message));
+            super::log::getopt_error(argv0, &e.message);
             return 1;
         }
     };
@@ -109,7 +109,9 @@ fn apply(parsed: &[Parsed], a: &mut Args, prog: &str, log: &Log) -> Option<i32> 
             'a' => {}
             'A' => a.quick = true,
             'b' => a.opts.basedir = super::info::absolute(std::path::Path::new(&arg)),
-            'm' => a.opts.moduledir = arg.trim_start_matches('/').to_string(),
+            // The engine keeps the module directory as text (bytes that are not UTF-8
+            // become U+FFFD there).
+            'm' => a.opts.moduledir = arg.to_string_lossy().trim_start_matches('/').to_string(),
             'o' => a.opts.outdir = Some(super::info::absolute(std::path::Path::new(&arg))),
             'C' => a.opts.config.push(PathBuf::from(arg)),
             'E' => a.opts.symvers = Some(PathBuf::from(arg)),
@@ -122,6 +124,7 @@ fn apply(parsed: &[Parsed], a: &mut Args, prog: &str, log: &Log) -> Option<i32> 
             }
             'n' => a.opts.dry_run = true,
             'P' => {
+                let arg = arg.to_string_lossy();
                 let mut chars = arg.chars();
                 match (chars.next(), chars.next()) {
                     (Some(ch), None) => a.opts.symbol_prefix = Some(ch),
@@ -158,9 +161,11 @@ pub fn run(mut a: Args, log: &Log) -> i32 {
     a.opts.config_root = PathBuf::from("/");
     let mut positional = a.positional.into_iter();
     match positional.next() {
-        Some(v) if is_version(&v) => a.opts.version = v,
+        // The engine keeps the version as text (see -m).
+        Some(v) if is_version(&v.to_string_lossy()) => a.opts.version = v.to_string_lossy().into_owned(),
         Some(v) => {
-            log.error(&format!("Bad version passed {v}"));
+            use std::os::unix::ffi::OsStrExt;
+            log.error(&[b"Bad version passed ", v.as_bytes()].concat());
             return 1;
         }
         None => match rkmod::kernel::kernel_release() {

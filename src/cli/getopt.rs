@@ -21,8 +21,12 @@
 //! * glibc's (C locale) error message texts, without the `"prog: "` prefix.
 //!
 //! Processing stops at the first error, as all of kmod's tools do.
+//!
+//! Arguments are bytes (`OsString`), as argv is: nothing needs to be UTF-8.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 
 /// Whether a long option takes an argument (glibc's `no_argument`,
 /// `required_argument`, `optional_argument`).
@@ -57,9 +61,9 @@ impl LongOpt {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Parsed {
     /// An option: its id (short letter or [`LongOpt::id`]) and its argument.
-    Opt(char, Option<String>),
+    Opt(char, Option<OsString>),
     /// A non-option argument.
-    Positional(String),
+    Positional(OsString),
 }
 
 /// The first error glibc's `getopt_long` would have reported.
@@ -71,9 +75,8 @@ pub struct GetoptError {
     ///
     /// glibc handles short options byte by byte, so for a non-ASCII short
     /// option character it prints the lone first byte of its UTF-8
-    /// encoding; that byte is not valid UTF-8 on its own and is rendered here
-    /// as U+FFFD.
-    pub message: String,
+    /// encoding; the message holds that byte as it is.
+    pub message: Vec<u8>,
     /// The options (only [`Parsed::Opt`] items) that `getopt_long` returned
     /// before it reported the error, in order: what a C getopt loop would
     /// have processed before seeing `'?'`.
@@ -82,18 +85,18 @@ pub struct GetoptError {
 
 impl fmt::Display for GetoptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&String::from_utf8_lossy(&self.message))
     }
 }
 
 impl std::error::Error for GetoptError {}
 
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+fn os(bytes: &[u8]) -> OsString {
+    OsStr::from_bytes(bytes).to_os_string()
 }
 
 /// The positional arguments of a parse, in order (what `argv[optind..]` holds).
-pub fn positionals(parsed: Vec<Parsed>) -> Vec<String> {
+pub fn positionals(parsed: Vec<Parsed>) -> Vec<OsString> {
     parsed
         .into_iter()
         .filter_map(|p| match p {
@@ -113,43 +116,47 @@ pub fn positionals(parsed: Vec<Parsed>) -> Vec<String> {
 ///
 /// `short` must be ASCII and must not start with `+`, `-` or `:`; the
 /// `W;` extension is not supported.
-pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec<Parsed>, GetoptError> {
+pub fn getopt_long<A: AsRef<OsStr>>(
+    args: &[A],
+    short: &str,
+    long: &[LongOpt],
+) -> Result<Vec<Parsed>, GetoptError> {
     debug_assert!(short.is_ascii(), "getopt_long: non-ASCII optstring");
     debug_assert!(!short.starts_with(['+', '-', ':']), "getopt_long: optstring flags are not supported");
     let optstring = short.as_bytes();
 
     let mut opts: Vec<Parsed> = Vec::new();
     let mut positionals: Vec<Parsed> = Vec::new();
-    let fail = |message: String, opts: Vec<Parsed>| Err(GetoptError { message, parsed: opts });
+    let fail = |message: Vec<u8>, opts: Vec<Parsed>| Err(GetoptError { message, parsed: opts });
+    let arg_at = |i: usize| -> &[u8] { args[i].as_ref().as_bytes() };
 
     let mut i = 0;
     while i < args.len() {
-        let arg = args[i].as_str();
-        let bytes = arg.as_bytes();
+        let bytes = arg_at(i);
 
         // NONOPTION_P: does not start with '-', or is exactly "-".
         if bytes.first() != Some(&b'-') || bytes.len() == 1 {
-            positionals.push(Parsed::Positional(arg.to_owned()));
+            positionals.push(Parsed::Positional(os(bytes)));
             i += 1;
             continue;
         }
 
-        if arg == "--" {
-            positionals.extend(args[i + 1..].iter().cloned().map(Parsed::Positional));
+        if bytes == b"--" {
+            positionals.extend((i + 1..args.len()).map(|j| Parsed::Positional(os(arg_at(j)))));
             break;
         }
 
         if bytes[1] == b'-' {
             // "--foo" is always a long option.
-            let body = &arg[2..];
-            let (name, value) = match body.find('=') {
+            let body = &bytes[2..];
+            let (name, value) = match body.iter().position(|&b| b == b'=') {
                 Some(eq) => (&body[..eq], Some(&body[eq + 1..])),
                 None => (body, None),
             };
             i += 1;
 
             // First look for an exact match.
-            let found = match long.iter().find(|o| o.name == name) {
+            let found = match long.iter().find(|o| o.name.as_bytes() == name) {
                 Some(o) => o,
                 None => {
                     // Then for abbreviations.  The option is ambiguous only
@@ -158,7 +165,7 @@ pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec
                     // matches that differ from it, in table order.
                     let mut first: Option<&LongOpt> = None;
                     let mut ambig: Vec<&LongOpt> = Vec::new();
-                    for o in long.iter().filter(|o| o.name.starts_with(name)) {
+                    for o in long.iter().filter(|o| o.name.as_bytes().starts_with(name)) {
                         match first {
                             None => first = Some(o),
                             Some(f) => {
@@ -172,18 +179,19 @@ pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec
                         }
                     }
                     if !ambig.is_empty() {
-                        let mut message = format!("option '--{body}' is ambiguous; possibilities:");
+                        let mut message =
+                            [&b"option '--"[..], body, b"' is ambiguous; possibilities:"].concat();
                         for o in &ambig {
-                            message.push_str(" '--");
-                            message.push_str(o.name);
-                            message.push('\'');
+                            message.extend_from_slice(b" '--");
+                            message.extend_from_slice(o.name.as_bytes());
+                            message.push(b'\'');
                         }
                         return fail(message, opts);
                     }
                     match first {
                         Some(o) => o,
                         None => {
-                            return fail(format!("unrecognized option '--{body}'"), opts);
+                            return fail([&b"unrecognized option '--"[..], body, b"'"].concat(), opts);
                         }
                     }
                 }
@@ -191,16 +199,18 @@ pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec
 
             let optarg = match (value, found.has_arg) {
                 (Some(_), HasArg::No) => {
-                    return fail(format!("option '--{}' doesn't allow an argument", found.name), opts);
+                    let msg = format!("option '--{}' doesn't allow an argument", found.name);
+                    return fail(msg.into_bytes(), opts);
                 }
-                (Some(v), _) => Some(v.to_owned()),
+                (Some(v), _) => Some(os(v)),
                 (None, HasArg::Required) => match args.get(i) {
                     Some(next) => {
                         i += 1;
-                        Some(next.clone())
+                        Some(next.as_ref().to_os_string())
                     }
                     None => {
-                        return fail(format!("option '--{}' requires an argument", found.name), opts);
+                        let msg = format!("option '--{}' requires an argument", found.name);
+                        return fail(msg.into_bytes(), opts);
                     }
                 },
                 (None, _) => None,
@@ -222,7 +232,7 @@ pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec
                     let mut msg = b"invalid option -- '".to_vec();
                     msg.push(c);
                     msg.push(b'\'');
-                    return fail(lossy(&msg), opts);
+                    return fail(msg, opts);
                 }
             };
             let id = char::from(c);
@@ -232,18 +242,18 @@ pub fn getopt_long(args: &[String], short: &str, long: &[LongOpt]) -> Result<Vec
             }
             if spec.get(1) == Some(&b':') {
                 // Optional argument: only an attached one.
-                let optarg = (!rest.is_empty()).then(|| lossy(rest));
+                let optarg = (!rest.is_empty()).then(|| os(rest));
                 opts.push(Parsed::Opt(id, optarg));
             } else if !rest.is_empty() {
-                opts.push(Parsed::Opt(id, Some(lossy(rest))));
+                opts.push(Parsed::Opt(id, Some(os(rest))));
             } else if let Some(next) = args.get(i) {
                 i += 1;
-                opts.push(Parsed::Opt(id, Some(next.clone())));
+                opts.push(Parsed::Opt(id, Some(next.as_ref().to_os_string())));
             } else {
                 let mut msg = b"option requires an argument -- '".to_vec();
                 msg.push(c);
                 msg.push(b'\'');
-                return fail(lossy(&msg), opts);
+                return fail(msg, opts);
             }
             break;
         }
@@ -344,8 +354,8 @@ mod tests {
             v.iter()
                 .map(|p| match p {
                     Parsed::Opt(c, None) => format!("{c}"),
-                    Parsed::Opt(c, Some(a)) => format!("{c}={a}"),
-                    Parsed::Positional(s) => format!("@{s}"),
+                    Parsed::Opt(c, Some(a)) => format!("{c}={}", a.to_string_lossy()),
+                    Parsed::Positional(s) => format!("@{}", s.to_string_lossy()),
                 })
                 .collect()
         }
@@ -353,7 +363,7 @@ mod tests {
             Ok(v) => items(v).join(" "),
             Err(e) => {
                 let mut v = items(&e.parsed);
-                v.push(format!("!{}", e.message));
+                v.push(format!("!{e}"));
                 v.join(" ")
             }
         }

@@ -8,6 +8,8 @@
 //! values; `-0` ends records with NUL. The native command adds a `build-id:` line and
 //! `--json`.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rkmod::lookup::{Found, LookupError, ModuleDir};
@@ -21,11 +23,11 @@ use super::output;
 /// What to print and where to look.
 #[derive(Debug, Clone, Default)]
 pub struct InfoOptions {
-    pub field: Option<String>,
+    pub field: Option<Vec<u8>>,
     pub null: bool,
     pub modname_only: bool,
-    pub basedir: Option<String>,
-    pub kversion: Option<String>,
+    pub basedir: Option<OsString>,
+    pub kversion: Option<OsString>,
     /// Native extras: the `build-id:` line.
     pub build_id: bool,
 }
@@ -45,10 +47,11 @@ pub struct Shown {
 pub fn module_dir(opts: &InfoOptions) -> Result<PathBuf, String> {
     let kver = match &opts.kversion {
         Some(v) => v.clone(),
-        None => rkmod::kernel::kernel_release().map_err(|e| format!("uname() failed: {e}"))?,
+        None => rkmod::kernel::kernel_release().map_err(|e| format!("uname() failed: {e}"))?.into(),
     };
     let root = opts.basedir.clone().unwrap_or_default();
-    Ok(absolute(Path::new(&format!("{root}/lib/modules/{kver}"))))
+    let raw = [root.as_bytes(), b"/lib/modules/", kver.as_bytes()].concat();
+    Ok(absolute(Path::new(OsStr::from_bytes(&raw))))
 }
 
 /// kmod's `path_make_absolute_cwd`: prefix the cwd, no normalisation.
@@ -57,23 +60,27 @@ pub fn absolute(p: &Path) -> PathBuf {
         return p.to_path_buf();
     }
     match std::env::current_dir() {
-        Ok(cwd) => PathBuf::from(format!("{}/{}", cwd.display(), p.display())),
+        Ok(cwd) => PathBuf::from(OsStr::from_bytes(
+            &[cwd.as_os_str().as_bytes(), b"/", p.as_os_str().as_bytes()].concat(),
+        )),
         Err(_) => p.to_path_buf(),
     }
 }
 
 /// kmod's `is_module_filename`: a regular file whose name has a module extension.
-pub fn is_module_filename(arg: &str) -> bool {
-    rkmod::name::has_module_extension(arg) && std::fs::metadata(arg).is_ok_and(|m| m.is_file())
+pub fn is_module_filename(arg: &OsStr) -> bool {
+    rkmod::name::has_module_extension(arg.as_bytes()) && std::fs::metadata(arg).is_ok_and(|m| m.is_file())
 }
 
-/// One argument resolved to the modules it names, or the message kmod prints.
-pub fn resolve(dir: &ModuleDir, arg: &str, opts: &InfoOptions) -> Result<Vec<Found>, String> {
+/// One argument resolved to the modules it names, or the message kmod prints (the
+/// argument's bytes as given).
+pub fn resolve(dir: &ModuleDir, arg: &OsStr, opts: &InfoOptions) -> Result<Vec<Found>, Vec<u8>> {
+    let a = arg.as_bytes();
     if opts.modname_only {
-        return match dir.lookup_name(arg) {
+        return match dir.lookup_name(a) {
             Ok(Some(found)) => Ok(vec![found]),
-            Ok(None) => Err(format!("Module name {arg} not found.")),
-            Err(e) => Err(e.to_string()),
+            Ok(None) => Err([b"Module name ", a, b" not found."].concat()),
+            Err(e) => Err(e.to_string().into_bytes()),
         };
     }
     if is_module_filename(arg) {
@@ -81,11 +88,11 @@ pub fn resolve(dir: &ModuleDir, arg: &str, opts: &InfoOptions) -> Result<Vec<Fou
         let name = rkmod::name::path_to_modname(&path);
         return Ok(vec![Found { name, path: Some(path), builtin: false }]);
     }
-    match dir.lookup(arg) {
-        Ok(found) if found.is_empty() => Err(format!("Module {arg} not found.")),
+    match dir.lookup(a) {
+        Ok(found) if found.is_empty() => Err([b"Module ", a, b" not found."].concat()),
         Ok(found) => Ok(found),
-        Err(LookupError::BadAlias) => Err(format!("Module alias {arg} not found.")),
-        Err(LookupError::Index(e)) => Err(e.to_string()),
+        Err(LookupError::BadAlias) => Err([b"Module alias ", a, b" not found."].concat()),
+        Err(LookupError::Index(e)) => Err(e.to_string().into_bytes()),
     }
 }
 
@@ -143,7 +150,7 @@ pub fn signature_fields(sig: &signature::Signature) -> Vec<Field> {
 }
 
 /// Run modinfo over `args`; returns the exit status.
-pub fn run(opts: &InfoOptions, args: &[String], log: &Log) -> i32 {
+pub fn run(opts: &InfoOptions, args: &[OsString], log: &Log) -> i32 {
     let dir = match module_dir(opts) {
         Ok(d) => ModuleDir::new(d),
         Err(msg) => {
@@ -180,14 +187,14 @@ fn print_module(dir: &ModuleDir, found: &Found, opts: &InfoOptions, log: &Log) -
         None => {
             match field {
                 None => line(b"name:", found.name.as_bytes(), sep),
-                Some("name") => value(found.name.as_bytes(), sep),
+                Some(b"name") => value(found.name.as_bytes(), sep),
                 _ => {}
             }
             b"(builtin)".to_vec()
         }
     };
     match field {
-        Some("filename") => {
+        Some(b"filename") => {
             value(&filename, sep);
             return true;
         }
@@ -220,13 +227,13 @@ fn print_module(dir: &ModuleDir, found: &Found, opts: &InfoOptions, log: &Log) -
             String::from_utf8_lossy(&bad.value)
         ));
     }
-    if field == Some("parm") {
+    if field == Some(b"parm") {
         for p in &params.list {
             value(&p.render(true), sep);
         }
         return true;
     }
-    if opts.build_id && field == Some("build-id") {
+    if opts.build_id && field == Some(b"build-id") {
         if let Some(id) = &shown.build_id {
             value(hex_plain(id).as_bytes(), sep);
         }
@@ -234,7 +241,7 @@ fn print_module(dir: &ModuleDir, found: &Found, opts: &InfoOptions, log: &Log) -
     }
     for f in &fields {
         if let Some(want) = field {
-            if f.key == want.as_bytes() {
+            if f.key == want {
                 value(&f.value, sep);
             }
             continue;

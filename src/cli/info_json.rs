@@ -64,7 +64,7 @@ fn text(b: &[u8]) -> String {
 }
 
 /// Print the JSON report for `args`; returns the exit status.
-pub fn run(opts: &InfoOptions, args: &[String], log: &Log) -> i32 {
+pub fn run(opts: &InfoOptions, args: &[std::ffi::OsString], log: &Log) -> i32 {
     let dir = match info::module_dir(opts) {
         Ok(d) => ModuleDir::new(d),
         Err(msg) => {
@@ -74,17 +74,18 @@ pub fn run(opts: &InfoOptions, args: &[String], log: &Log) -> i32 {
     };
     let mut report = Report { schema: SCHEMA, modules: Vec::new(), errors: Vec::new() };
     for arg in args {
+        let query = arg.to_string_lossy().into_owned();
         let found = match info::resolve(&dir, arg, opts) {
             Ok(f) => f,
             Err(message) => {
-                report.errors.push(ErrorJson { query: arg.clone(), message });
+                report.errors.push(ErrorJson { query, message: text(&message) });
                 continue;
             }
         };
         for m in found {
             match info::load(&dir, &m) {
-                Ok(shown) => report.modules.push(module_json(arg, shown)),
-                Err(e) => report.errors.push(ErrorJson { query: arg.clone(), message: e.to_string() }),
+                Ok(shown) => report.modules.push(module_json(&query, shown)),
+                Err(e) => report.errors.push(ErrorJson { query: query.clone(), message: e.to_string() }),
             }
         }
     }

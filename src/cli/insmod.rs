@@ -10,6 +10,9 @@
 //! kmod's: `missing filename.`, `could not load module F: E` when the path does not
 //! exist, `could not insert module F: E` with insmod's wording of the errno.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::Log;
 use super::output;
@@ -63,7 +66,7 @@ pub fn insert_strerror(errno: i32) -> String {
 }
 
 /// The parameter string from the words after the file name (kmod 34's quoting).
-pub fn join_params(words: &[String]) -> String {
+pub fn join_params<W: AsRef<[u8]>>(words: &[W]) -> Vec<u8> {
     rkmod::resolve::join_cmdline_options(words).unwrap_or_default()
 }
 
@@ -97,7 +100,7 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str) -> Option<i32> {
 }
 
 /// Run the applet.
-pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
     let mut log = Log::new(prog);
     let mut o = Opts::default();
     let parsed = match getopt_long(args, SHORT, &long_options()) {
@@ -110,7 +113,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
                 Err(k) => k.message,
                 Ok(_) => e.message,
             };
-            log.plain(&format!("{argv0}: {message}"));
+            super::log::getopt_error(argv0, &message);
             return 1;
         }
     };
@@ -129,18 +132,21 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
         log.error("this tool does not support loading from stdin!");
         return 1;
     }
-    let params = join_params(&words[1..]);
+    let params = join_params(&words[1..].iter().map(|w| w.as_bytes()).collect::<Vec<_>>());
     let path = super::info::absolute(std::path::Path::new(filename));
+    let name = filename.as_bytes();
     if let Err(e) = std::fs::metadata(&path) {
         let errno = e.raw_os_error().unwrap_or(libc::EIO);
-        log.error(&format!("could not load module {filename}: {}", rkmod::error::errno_text(errno)));
+        let text = rkmod::error::errno_text(errno);
+        log.error(&[b"could not load module ", name, b": ", text.as_bytes()].concat());
         return 1;
     }
     let sys = System::detect();
     match insert_file(&sys, &path, &params, o.force) {
         Ok(_) => 0,
         Err(e) => {
-            log.error(&format!("could not insert module {filename}: {}", insert_strerror(e.errno())));
+            let text = insert_strerror(e.errno());
+            log.error(&[b"could not insert module ", name, b": ", text.as_bytes()].concat());
             1
         }
     }

@@ -9,6 +9,9 @@
 //! parent directories. A missing modules.devname is a warning and exit 0; a bad line is
 //! reported and skipped, and the exit status is 1.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::Log;
 use super::output;
@@ -54,10 +57,14 @@ fn basename(s: &str) -> &str {
 }
 
 /// `kmod ...`: options stop at the first command word (`+hV`).
-pub fn main(argv0: &str, args: &[String]) -> i32 {
-    let split = args.iter().position(|a| !a.starts_with('-') || a == "-").unwrap_or(args.len());
+pub fn main(argv0_os: &OsStr, args: &[OsString]) -> i32 {
+    let argv0 = &*argv0_os.to_string_lossy();
+    let split = args
+        .iter()
+        .position(|a| !a.as_bytes().starts_with(b"-") || a.as_bytes() == b"-")
+        .unwrap_or(args.len());
     let (opts, rest) = args.split_at(split);
-    let (opts, rest) = match opts.iter().position(|a| a == "--") {
+    let (opts, rest) = match opts.iter().position(|a| a.as_bytes() == b"--") {
         Some(i) => (&opts[..i], &args[i + 1..]),
         None => (opts, rest),
     };
@@ -70,7 +77,7 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
                     return code;
                 }
             }
-            Log::new("kmod").plain(&format!("{argv0}: {}", e.message));
+            super::log::getopt_error(argv0_os, &e.message);
             return 1;
         }
     };
@@ -84,15 +91,15 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
         output::print(&help(basename(argv0)));
         return 1;
     };
-    match cmd.as_str() {
-        "help" => {
+    match cmd.as_bytes() {
+        b"help" => {
             output::print(&help("help"));
             0
         }
-        "list" => super::lsmod::main("list", &rest[1..]),
-        "static-nodes" => static_nodes(&rest[1..]),
+        b"list" => super::lsmod::main(OsStr::new("list"), &rest[1..]),
+        b"static-nodes" => static_nodes(&rest[1..]),
         other => {
-            Log::new("kmod").plain(&format!("invalid command '{other}'"));
+            super::log::plain(&[b"invalid command '", other, b"'"].concat());
             output::print(&help(basename(argv0)));
             1
         }
@@ -197,7 +204,7 @@ fn parse_devname(line: &str) -> Option<(&str, &str, char, u32, u32)> {
     (kind == 'c' || kind == 'b').then_some((module, dev, kind, major, minor))
 }
 
-fn static_nodes(args: &[String]) -> i32 {
+fn static_nodes(args: &[OsString]) -> i32 {
     let long = [
         LongOpt::new("output", HasArg::Required, 'o'),
         LongOpt::new("format", HasArg::Required, 'f'),
@@ -207,19 +214,19 @@ fn static_nodes(args: &[String]) -> i32 {
     let parsed = match getopt_long(args, "o:f:h", &long) {
         Ok(p) => p,
         Err(e) => {
-            log.plain(&format!("static-nodes: {}", e.message));
+            super::log::plain(&[b"static-nodes: ", &e.message[..]].concat());
             return 1;
         }
     };
-    let mut output_path: Option<String> = None;
+    let mut output_path: Option<OsString> = None;
     let mut format = "human";
     for p in &parsed {
         match p {
             Parsed::Opt('o', Some(v)) => output_path = Some(v.clone()),
-            Parsed::Opt('f', Some(v)) => match FORMATS.iter().find(|(n, _)| n == v) {
+            Parsed::Opt('f', Some(v)) => match FORMATS.iter().find(|(n, _)| n.as_bytes() == v.as_bytes()) {
                 Some((n, _)) => format = n,
                 None => {
-                    log.plain(&format!("Unknown format: '{v}'."));
+                    super::log::plain(&[b"Unknown format: '", v.as_bytes(), b"'."].concat());
                     output::print(&static_nodes_help());
                     return 1;
                 }
@@ -272,13 +279,16 @@ fn static_nodes(args: &[String]) -> i32 {
             if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if let Err(e) = std::fs::create_dir_all(parent) {
                     let text = rkmod::error::errno_text(e.raw_os_error().unwrap_or(0));
-                    log.plain(&format!("Error: could not create parent directory for {path} - {text}."));
+                    let msg =
+                        [b"Error: could not create parent directory for ", path.as_bytes(), b" - "].concat();
+                    super::log::plain(&[&msg[..], text.as_bytes(), b"."].concat());
                     return 1;
                 }
             }
             if let Err(e) = std::fs::write(p, out) {
                 let text = rkmod::error::errno_text(e.raw_os_error().unwrap_or(0));
-                log.plain(&format!("Error: could not create {path} - {text}"));
+                let msg = [b"Error: could not create ", path.as_bytes(), b" - ", text.as_bytes()].concat();
+                super::log::plain(&msg);
                 return 1;
             }
         }

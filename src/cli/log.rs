@@ -104,10 +104,21 @@ impl Log {
         }
     }
 
-    /// A message printed as is, with only the program name (getopt's style).
+    /// A message printed as is (see [`plain`]).
     pub fn plain(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
-        line(&[msg.as_ref()]);
+        plain(msg)
     }
+}
+
+/// A message printed as is, without a program or level (kmod's plain `fprintf`s).
+pub fn plain(msg: &(impl AsRef<[u8]> + ?Sized)) {
+    line(&[msg.as_ref()]);
+}
+
+/// A getopt error as glibc prints it: `ARGV0: message`, both as bytes.
+pub fn getopt_error(argv0: &std::ffi::OsStr, message: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    line(&[argv0.as_bytes(), b": ", message]);
 }
 
 /// Write the parts and a newline to stderr in one write(2). A failed write has nowhere

@@ -76,13 +76,15 @@ fn help(prog: &str) -> String {
 }
 
 /// `lsmod` / `kmod list`: `argv0` is how the tool was named (printed in the usage line).
-pub fn main(argv0: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
+    use std::os::unix::ffi::OsStrExt;
     let mut log = Log::new("lsmod");
-    let prog = argv0.rsplit('/').next().unwrap_or(argv0);
+    let prog = argv0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or(argv0.as_bytes());
+    let prog = String::from_utf8_lossy(prog).into_owned();
     let parsed = match getopt_long(args, SHORT, LONG) {
         Ok(p) => p,
         Err(e) => {
-            log.plain(&format!("{argv0}: {}", e.message));
+            log.plain(&[argv0.as_bytes(), b": ", &e.message].concat());
             return 1;
         }
     };
@@ -92,7 +94,7 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
             Parsed::Opt('s', _) => log.syslog = true,
             Parsed::Opt('v', _) => verbose += 1,
             Parsed::Opt('h', _) => {
-                output::print(&help(prog));
+                output::print(&help(&prog));
                 return 0;
             }
             Parsed::Opt('V', _) => {
@@ -104,7 +106,7 @@ pub fn main(argv0: &str, args: &[String]) -> i32 {
     }
     log.verbosity = Level::Error as i32 + verbose;
     if !super::getopt::positionals(parsed).is_empty() {
-        Log::new("lsmod").plain(&format!("Usage: {argv0}"));
+        log.plain(&[b"Usage: ", argv0.as_bytes()].concat());
         return 1;
     }
     let sys = System::detect();

@@ -32,18 +32,13 @@ pub fn version_text() -> String {
     format!("kmod version {KMOD_COMPAT} (rkmod {})\n+ZSTD +XZ +ZLIB +PKCS7\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// Dispatch on argv[0]; returns the exit status.
+/// Dispatch on argv[0]; returns the exit status. Arguments are bytes, as kmod takes
+/// them: nothing needs to be UTF-8.
 pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
-    let args: Vec<String> = match args.into_iter().map(OsString::into_string).collect() {
-        Ok(a) => a,
-        Err(bad) => {
-            let log = Log::new("rkmod");
-            log.error(&format!("argument is not valid UTF-8: {}", bad.to_string_lossy()));
-            return 1;
-        }
-    };
+    use std::os::unix::ffi::OsStrExt;
     let argv0 = args.first().cloned().unwrap_or_else(|| "rkmod".into());
-    let prog = argv0.rsplit('/').next().unwrap_or("rkmod").to_string();
+    let base = argv0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let prog = String::from_utf8_lossy(base).into_owned();
     let rest = &args[args.len().min(1)..];
     match prog.as_str() {
         "modinfo" => modinfo::main(&argv0, &prog, rest),
@@ -56,5 +51,3 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
         _ => native::main(args, stdio),
     }
 }
-
-use log::Log;

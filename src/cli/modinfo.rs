@@ -47,7 +47,7 @@ fn help(prog: &str) -> String {
 
 /// Run the applet. `argv0` is printed raw in getopt errors (as glibc does); `prog` is
 /// its basename, used in `modinfo: ERROR:` prefixes.
-pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &std::ffi::OsStr, prog: &str, args: &[std::ffi::OsString]) -> i32 {
     let log = Log::new(prog);
     let mut opts = InfoOptions::default();
     let parsed = match getopt_long(args, SHORT, LONG) {
@@ -57,7 +57,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
             if let Some(code) = apply(&e.parsed, &mut opts, prog) {
                 return code;
             }
-            log.plain(&format!("{argv0}: {}", e.message));
+            super::log::getopt_error(argv0, &e.message);
             return 1;
         }
     };
@@ -85,7 +85,7 @@ fn apply(parsed: &[Parsed], opts: &mut InfoOptions, prog: &str) -> Option<i32> {
             'n' => opts.field = Some("filename".into()),
             '0' => opts.null = true,
             'm' => opts.modname_only = true,
-            'F' => opts.field = arg,
+            'F' => opts.field = arg.map(std::os::unix::ffi::OsStringExt::into_vec),
             'k' => opts.kversion = arg,
             'b' => opts.basedir = arg,
             'h' => {

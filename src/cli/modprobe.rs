@@ -12,6 +12,8 @@
 //! while runs kmod finishes without a system call (already loaded, builtin,
 //! blacklisted) succeed as in kmod.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use rkmod::config::{self, Config, LoadOptions, ShowStyle, SHOW_CONFIG_END};
@@ -140,9 +142,9 @@ fn help(prog: &str) -> String {
 /// opens a span in which spaces do not split; a token that starts with the quote ends
 /// at the closing one (what follows starts a new token, even a space, which then makes
 /// an empty argument), while quotes inside a token are removed. An unclosed quote is
-/// kept as is.
-pub fn split_env_options(env: &str) -> Vec<String> {
-    let mut buf: Vec<u8> = env.as_bytes().to_vec();
+/// kept as is. Bytes, as the environment holds them.
+pub fn split_env_options(env: &[u8]) -> Vec<OsString> {
+    let mut buf: Vec<u8> = env.to_vec();
     let mut out = Vec::new();
     let mut start = 0;
     let mut quote: Option<usize> = None;
@@ -176,7 +178,7 @@ pub fn split_env_options(env: &str) -> Vec<String> {
     if start < s.min(buf.len()) {
         out.push(buf[start..].to_vec());
     }
-    out.into_iter().map(|b| String::from_utf8_lossy(&b).into_owned()).collect()
+    out.into_iter().map(OsString::from_vec).collect()
 }
 
 /// Everything the command line sets.
@@ -192,15 +194,15 @@ struct Opts {
     do_show: bool,
     probe: ProbeOptions,
     config_paths: Vec<PathBuf>,
-    root: Option<String>,
-    kversion: Option<String>,
+    root: Option<OsString>,
+    kversion: Option<OsString>,
     syslog: bool,
     verbose: i32,
     force: Force,
     remove_holders: bool,
     wait_msec: u64,
     /// What kmod appends to `MODPROBE_OPTIONS` for commands it runs (`-C`, `-s`, `-q`, `-v`).
-    env_options: Vec<String>,
+    env_options: Vec<OsString>,
 }
 
 /// Apply options in order (as kmod's getopt loop does); `Some(code)` ends the run.
@@ -211,10 +213,11 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
         match *c {
             'a' => o.use_all = true,
             'r' => o.remove = true,
-            'w' => match strtoul(&arg) {
+            // A byte that is not UTF-8 is no digit either: the lossy text decides alike.
+            'w' => match strtoul(&arg.to_string_lossy()) {
                 Some(msec) => o.wait_msec = msec,
                 None => {
-                    log.error(&format!("unexpected wait value '{arg}'."));
+                    log.error(&[b"unexpected wait value '", arg.as_bytes(), b"'."].concat());
                     return Some(1);
                 }
             },
@@ -233,7 +236,7 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
             'c' => o.show_config = true,
             'n' => o.dry_run = true,
             'C' => {
-                o.env_options.extend(["-C".to_string(), arg.clone()]);
+                o.env_options.extend(["-C".into(), arg.clone()]);
                 o.config_paths.push(PathBuf::from(arg))
             }
             'd' => o.root = Some(arg),
@@ -292,7 +295,7 @@ fn strtoul(s: &str) -> Option<u64> {
 }
 
 /// Run the applet. `argv0` is printed raw in getopt errors; `prog` is its basename.
-pub fn main(argv0: &str, prog: &str, args: &[String], stdio: Stdio) -> i32 {
+pub fn main(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio) -> i32 {
     run(argv0, prog, args, stdio, Native::default())
 }
 
@@ -308,11 +311,11 @@ pub struct Native {
 }
 
 /// The applet, or with `native` set the native `rkmod probe`.
-pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Native) -> i32 {
+pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: Native) -> i32 {
     let mut log = Log::new(prog);
-    let mut all_args = match std::env::var("MODPROBE_OPTIONS") {
-        Ok(env) => split_env_options(&env),
-        Err(_) => Vec::new(),
+    let mut all_args = match std::env::var_os("MODPROBE_OPTIONS") {
+        Some(env) => split_env_options(env.as_bytes()),
+        None => Vec::new(),
     };
     all_args.extend(args.iter().cloned());
     let mut o = Opts { verbose: Level::Warning as i32, ..Opts::default() };
@@ -326,7 +329,7 @@ pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Nativ
                 Err(k) => k.message,
                 Ok(_) => e.message,
             };
-            log.plain(&format!("{argv0}: {message}"));
+            super::log::getopt_error(argv0, &message);
             return 1;
         }
     };
@@ -343,7 +346,7 @@ pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Nativ
     let kversion = match &o.kversion {
         Some(v) => v.clone(),
         None => match sys.release() {
-            Ok(v) => v,
+            Ok(v) => v.into(),
             Err(e) => {
                 log.error(&format!("uname() failed: {e}"));
                 return 1;
@@ -362,18 +365,18 @@ pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Nativ
     let paths = if o.config_paths.is_empty() { &defaults } else { &o.config_paths };
     let (config, warnings) = Config::load(sys.root(), Some(&dirname), paths, LoadOptions::kmod30());
     for line in config::kmod30_stderr(&warnings) {
-        log.plain(&line);
+        super::log::plain(&line);
     }
     log.verbosity = o.verbose;
     let dir = ModuleDir::new(&dirname);
-    let mut env_value = std::env::var("MODPROBE_OPTIONS").ok();
+    let mut env_value = std::env::var_os("MODPROBE_OPTIONS");
     for tok in &o.env_options {
         env_value = Some(match env_value {
             None => tok.clone(),
-            Some(old) => format!("{old} {tok}"),
+            Some(old) => OsString::from_vec([old.as_bytes(), b" ", tok.as_bytes()].concat()),
         });
     }
-    let command_env = env_value.map(|v| vec![("MODPROBE_OPTIONS".to_string(), v)]).unwrap_or_default();
+    let command_env = env_value.map(|v| vec![("MODPROBE_OPTIONS".into(), v)]).unwrap_or_default();
     let run = Run { o: &o, log: &log, dir: &dir, config: &config, sys: &sys, command_env, native };
     let err = if native.explain || native.json {
         run.explain(&names)
@@ -387,24 +390,29 @@ pub fn run(argv0: &str, prog: &str, args: &[String], stdio: Stdio, native: Nativ
         // With -r every argument is a module name, -a or not, as kmod's rmmod_all.
         let mut ok = true;
         for name in &names {
-            ok &= run.rmmod(name);
+            ok &= run.rmmod(name.as_bytes());
         }
         ok
     } else if o.use_all {
         let mut ok = true;
         for name in &names {
-            ok &= run.insmod(name, None);
+            ok &= run.insmod(name.as_bytes(), None);
         }
         ok
     } else {
-        let extra = resolve::join_cmdline_options(&names[1..]);
-        run.insmod(&names[0], extra.as_deref())
+        let extra = resolve::join_cmdline_options(&bytes_of(&names[1..]));
+        run.insmod(names[0].as_bytes(), extra.as_deref())
     };
     if err {
         0
     } else {
         1
     }
+}
+
+/// The bytes of each argument.
+fn bytes_of(args: &[OsString]) -> Vec<&[u8]> {
+    args.iter().map(|a| a.as_bytes()).collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -421,7 +429,7 @@ struct Run<'a> {
     config: &'a Config,
     sys: &'a System,
     /// Environment for install and remove commands (`MODPROBE_OPTIONS`).
-    command_env: Vec<(String, String)>,
+    command_env: Vec<(OsString, OsString)>,
     native: Native,
 }
 
@@ -445,14 +453,16 @@ impl Run<'_> {
     }
 
     /// `--explain` / `--json`: each name's resolution, nothing done.
-    fn explain(&self, names: &[String]) -> bool {
+    fn explain(&self, names: &[OsString]) -> bool {
         let sysfs = self.sys.sysfs();
         let mut all = Vec::new();
         let mut ok = true;
+        let names = bytes_of(names);
         let (queries, extra) = if self.o.use_all || self.o.remove {
-            (names.to_vec(), None)
+            (names, None)
         } else {
-            (names[..1].to_vec(), resolve::join_cmdline_options(&names[1..]))
+            let extra = resolve::join_cmdline_options(&names[1..]);
+            (names[..1].to_vec(), extra)
         };
         for q in &queries {
             let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
@@ -478,13 +488,13 @@ impl Run<'_> {
         if self.native.json {
             output::print(&super::explain_text::json(&all, self.o.lookup_only));
         } else {
-            output::print(&super::explain_text::text(&all, self.dir.path()));
+            output::write(&super::explain_text::text(&all, self.dir.path()));
         }
         ok
     }
 
     /// kmod's `LOG()`: FATAL (which ends the run) unless `-a` made it a warning.
-    fn fail(&self, msg: &str) {
+    fn fail(&self, msg: &[u8]) {
         let level = if self.o.use_all { Level::Warning } else { Level::Fatal };
         if (level as i32) <= self.log.verbosity {
             self.log.log(level, msg);
@@ -492,9 +502,9 @@ impl Run<'_> {
     }
 
     /// A message libkmod logs (already prefixed with its level and origin).
-    fn libkmod(&self, level: Level, msg: &str) {
+    fn libkmod(&self, level: Level, msg: &[u8]) {
         if (level as i32) <= self.log.verbosity {
-            self.log.plain(&format!("{}: {msg}", self.log.prog));
+            super::log::plain(&[self.log.prog.as_bytes(), b": ", msg].concat());
         }
     }
 
@@ -524,10 +534,10 @@ impl Run<'_> {
     }
 
     /// `--dump-modversions` / `--show-exports` on a module file.
-    fn show_symbols(&self, arg: &str, kind: SymbolKind) -> bool {
+    fn show_symbols(&self, arg: &OsStr, kind: SymbolKind) -> bool {
         let path = absolute(arg);
         if std::fs::metadata(&path).is_err() {
-            self.fail(&format!("Module {arg} not found."));
+            self.fail(&[b"Module ", arg.as_bytes(), b" not found."].concat());
             return false;
         }
         let what = match kind {
@@ -544,14 +554,18 @@ impl Run<'_> {
                 true
             }
             Err(errno) => {
-                self.fail(&format!("could not get {what} of {arg}: {}", rkmod::error::errno_text(errno)));
+                let text = rkmod::error::errno_text(errno);
+                self.fail(
+                    &[format!("could not get {what} of ").as_bytes(), arg.as_bytes(), b": ", text.as_bytes()]
+                        .concat(),
+                );
                 false
             }
         }
     }
 
     /// kmod's `rmmod()` for one command-line name: true on success.
-    fn rmmod(&self, name: &str) -> bool {
+    fn rmmod(&self, name: &[u8]) -> bool {
         let sysfs = self.sys.sysfs();
         let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
         let list = match r.lookup(name) {
@@ -564,7 +578,7 @@ impl Run<'_> {
             Err(resolve::LookupError::BadAlias) => return false,
         };
         if list.is_empty() {
-            self.fail(&format!("Module {name} not found.{}", self.reason()));
+            self.fail(&[b"Module ", name, b" not found.", self.reason().as_bytes()].concat());
             return false;
         }
         let opts = RemoveOptions {
@@ -591,16 +605,18 @@ impl Run<'_> {
     fn removal_event(&self, ev: unload::Event<'_>) {
         use unload::Event;
         match ev {
-            Event::Rmmod(name) => self.show(&format!("rmmod {name}\n")),
-            Event::Command(cmd) => self.show(&format!("remove {cmd}\n")),
-            Event::NotInKernel(name) => self.fail(&format!("Module {name} is not in kernel.")),
-            Event::Builtin(name) => self.fail(&format!("Module {name} is builtin.")),
-            Event::InUse { name, .. } => self.fail(&format!("Module {name} is in use.")),
+            Event::Rmmod(name) => self.show(&[b"rmmod ", name, b"\n"].concat()),
+            Event::Command(cmd) => self.show(&[b"remove ", cmd, b"\n"].concat()),
+            Event::NotInKernel(name) => self.fail(&[b"Module ", name, b" is not in kernel."].concat()),
+            Event::Builtin(name) => self.fail(&[b"Module ", name, b" is builtin."].concat()),
+            Event::InUse { name, .. } => self.fail(&[b"Module ", name, b" is in use."].concat()),
             Event::RemoveFailed { name, errno, waited } => {
                 let text = rkmod::error::errno_text(errno);
                 if waited {
-                    self.log.error(&format!("could not remove '{name}': {text}"));
+                    self.log.error(&[b"could not remove '", name, b"': ", text.as_bytes()].concat());
                 } else {
+                    // Log::libkmod takes text: a name that is not UTF-8 shows U+FFFD here.
+                    let name = String::from_utf8_lossy(name);
                     self.log.libkmod(
                         Level::Error,
                         "kmod_module_remove_module",
@@ -608,7 +624,9 @@ impl Run<'_> {
                     );
                 }
             }
-            Event::CommandFailed { name } => self.fail(&format!("Error running remove command for {name}")),
+            Event::CommandFailed { name } => {
+                self.fail(&[b"Error running remove command for ", name].concat())
+            }
             Event::Removed(_) => {}
         }
     }
@@ -619,15 +637,15 @@ impl Run<'_> {
     }
 
     /// kmod's `SHOW()`: an action line, flushed at once.
-    fn show(&self, text: &str) {
+    fn show(&self, text: &[u8]) {
         if self.showing() {
-            output::print(text);
+            output::write(text);
             output::flush_stdout();
         }
     }
 
     /// kmod's `insmod()` for one command-line name: true on success.
-    fn insmod(&self, name: &str, extra: Option<&str>) -> bool {
+    fn insmod(&self, name: &[u8], extra: Option<&[u8]>) -> bool {
         let sysfs = self.sys.sysfs();
         let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
         let list = match r.lookup(name) {
@@ -639,11 +657,10 @@ impl Run<'_> {
             Err(resolve::LookupError::BadAlias) => Vec::new(),
         };
         if list.is_empty() {
-            self.fail(&format!(
-                "Module {name} not found in directory {}{}",
-                self.dir.path().display(),
-                self.reason()
-            ));
+            let dir = self.dir.path().as_os_str().as_bytes();
+            self.fail(
+                &[b"Module ", name, b" not found in directory ", dir, self.reason().as_bytes()].concat(),
+            );
             return false;
         }
         // As in kmod, the outcome of the last module found decides.
@@ -654,10 +671,10 @@ impl Run<'_> {
         ok
     }
 
-    fn insert(&self, r: &mut Resolver<'_>, id: resolve::ModId, extra: Option<&str>) -> bool {
+    fn insert(&self, r: &mut Resolver<'_>, id: resolve::ModId, extra: Option<&[u8]>) -> bool {
         let modname = r.module(id).name.clone();
         if self.o.lookup_only {
-            output::print(&format!("{modname}\n"));
+            output::write(&[&modname[..], b"\n"].concat());
             return true;
         }
         let plan = r.plan(id, extra);
@@ -675,8 +692,8 @@ impl Run<'_> {
             Plan::InKernel { first_time: true } => Err(libc::EEXIST),
             Plan::InKernel { first_time: false } => {
                 if self.native.enabled && r.is_builtin(id).unwrap_or(false) {
-                    self.log
-                        .log(Level::Notice, &format!("{modname} is built into the kernel: nothing to load"));
+                    let msg = [&modname[..], b" is built into the kernel: nothing to load"].concat();
+                    self.log.log(Level::Notice, &msg);
                 }
                 return true;
             }
@@ -685,15 +702,16 @@ impl Run<'_> {
                     let at = self
                         .config
                         .blacklist_entry(&modname)
-                        .map(|b| b.source.to_string())
+                        .map(|b| b.source.to_bytes())
                         .unwrap_or_default();
                     let how = r
                         .module(id)
                         .alias
                         .as_ref()
-                        .map(|a| format!(" (reached through {a})"))
+                        .map(|a| [&b" (reached through "[..], a, b")"].concat())
                         .unwrap_or_default();
-                    self.log.warn(&format!("{modname} not loaded: blacklisted at {at}{how}"));
+                    let msg = [&modname[..], b" not loaded: blacklisted at ", &at, &how].concat();
+                    self.log.log(Level::Warning, &msg);
                 }
                 return true;
             }
@@ -712,24 +730,16 @@ impl Run<'_> {
         });
         match result {
             Ok(()) => true,
-            Err(libc::EEXIST) => {
-                self.log.error(&format!("could not insert '{modname}': Module already in kernel"));
-                false
-            }
-            Err(libc::ENOENT) => {
-                self.log.error(&format!(
-                    "could not insert '{modname}': Unknown symbol in module, or unknown parameter (see dmesg)"
-                ));
-                false
-            }
             Err(errno) => {
-                let words = rkmod::error::errno_text(errno);
-                let why = if self.native.enabled {
-                    super::native_load::insert_failure(errno, &words)
-                } else {
-                    words
+                let why = match errno {
+                    libc::EEXIST => "Module already in kernel".to_string(),
+                    libc::ENOENT => "Unknown symbol in module, or unknown parameter (see dmesg)".to_string(),
+                    _ if self.native.enabled => {
+                        super::native_load::insert_failure(errno, &rkmod::error::errno_text(errno))
+                    }
+                    _ => rkmod::error::errno_text(errno),
                 };
-                self.log.error(&format!("could not insert '{modname}': {why}"));
+                self.log.error(&[b"could not insert '", &modname[..], b"': ", why.as_bytes()].concat());
                 false
             }
         }
@@ -743,12 +753,16 @@ impl Run<'_> {
             // comes first when stdout is a file.
             Event::Action(step) if self.showing() => {
                 let line = match &step.action {
-                    Action::Install { command, options, .. } => format!("install {command} {options}\n"),
-                    Action::Insert { path, options } => format!("insmod {} {options}\n", path.display()),
-                    Action::Builtin => format!("builtin {}\n", step.module.name),
-                    Action::Missing { .. } => String::new(),
+                    Action::Install { command, options, .. } => {
+                        [b"install ", &command[..], b" ", options, b"\n"].concat()
+                    }
+                    Action::Insert { path, options } => {
+                        [b"insmod ", path.as_os_str().as_bytes(), b" ", options, b"\n"].concat()
+                    }
+                    Action::Builtin => [b"builtin ", &step.module.name[..], b"\n"].concat(),
+                    Action::Missing { .. } => Vec::new(),
                 };
-                output::print(&line);
+                output::write(&line);
             }
             Event::Action(_) | Event::AlreadyLoaded(_) | Event::Inserted(..) => {}
             Event::InsertFailed(step, e) => {
@@ -758,23 +772,24 @@ impl Run<'_> {
                     self.log.libkmod(Level::Info, "kmod_module_insert_module/info", &msg);
                 }
             }
+            // Log::libkmod takes text: bytes that are not UTF-8 show as U+FFFD in these.
             Event::NoFile(step) => {
-                let msg = format!("could not find module by name='{}'", step.module.name);
+                let name = String::from_utf8_lossy(&step.module.name);
+                let msg = format!("could not find module by name='{name}'");
                 self.log.libkmod(Level::Error, "kmod_module_insert_module", &msg);
             }
             Event::CommandFailed { step, command, status } => {
-                let msg = format!(
-                    "Error running install command '{command}' for module {}: retcode {status}",
-                    step.module.name
-                );
+                let (command, name) =
+                    (String::from_utf8_lossy(command), String::from_utf8_lossy(&step.module.name));
+                let msg =
+                    format!("Error running install command '{command}' for module {name}: retcode {status}");
                 self.log.libkmod(Level::Error, "command_do", &msg);
             }
             Event::CommandNotRun { step, command, errno } => {
-                let msg = format!(
-                    "Could not run install command '{command}' for module {}: {}",
-                    step.module.name,
-                    rkmod::error::errno_text(errno)
-                );
+                let (command, name) =
+                    (String::from_utf8_lossy(command), String::from_utf8_lossy(&step.module.name));
+                let text = rkmod::error::errno_text(errno);
+                let msg = format!("Could not run install command '{command}' for module {name}: {text}");
                 self.log.libkmod(Level::Error, "command_do/run", &msg);
             }
         }
@@ -782,7 +797,7 @@ impl Run<'_> {
 }
 
 /// kmod's `path_make_absolute_cwd`.
-fn absolute(p: &str) -> PathBuf {
+fn absolute(p: &OsStr) -> PathBuf {
     super::info::absolute(Path::new(p))
 }
 
@@ -815,21 +830,25 @@ fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, i32> {
 mod tests {
     use super::*;
 
-    fn v(s: &[&str]) -> Vec<String> {
-        s.iter().map(|x| x.to_string()).collect()
+    fn v(s: &[&str]) -> Vec<OsString> {
+        s.iter().map(OsString::from).collect()
     }
 
     #[test]
     fn env_split_like_kmod() {
-        assert_eq!(split_env_options(""), Vec::<String>::new());
-        assert_eq!(split_env_options("-q -b"), v(&["-q", "-b"]));
-        assert_eq!(split_env_options("-q  -b"), v(&["-q", "", "-b"]));
-        assert_eq!(split_env_options("-q "), v(&["-q"]));
-        assert_eq!(split_env_options("\"-d\" x"), v(&["-d", "", "x"]));
-        assert_eq!(split_env_options("\"a b\"c"), v(&["a b", "c"]));
-        assert_eq!(split_env_options("-C'a b'c d"), v(&["-Ca bc", "d"]));
-        assert_eq!(split_env_options("\"open x"), v(&["\"open x"]));
-        assert_eq!(split_env_options("a'b"), v(&["a'b"]));
+        assert_eq!(split_env_options(b""), Vec::<OsString>::new());
+        assert_eq!(split_env_options(b"-q -b"), v(&["-q", "-b"]));
+        assert_eq!(split_env_options(b"-q  -b"), v(&["-q", "", "-b"]));
+        assert_eq!(split_env_options(b"-q "), v(&["-q"]));
+        assert_eq!(split_env_options(b"\"-d\" x"), v(&["-d", "", "x"]));
+        assert_eq!(split_env_options(b"\"a b\"c"), v(&["a b", "c"]));
+        assert_eq!(split_env_options(b"-C'a b'c d"), v(&["-Ca bc", "d"]));
+        assert_eq!(split_env_options(b"\"open x"), v(&["\"open x"]));
+        assert_eq!(split_env_options(b"a'b"), v(&["a'b"]));
+        assert_eq!(
+            split_env_options(b"-C \xe9"),
+            vec![OsString::from("-C"), OsString::from_vec(b"\xe9".to_vec())]
+        );
     }
 
     #[test]

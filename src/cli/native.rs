@@ -2,6 +2,8 @@
 //! and `list` over the same engines as the kmod applets. Hidden helpers generate man
 //! pages and completions.
 
+use std::ffi::OsString;
+
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::info::{self, InfoOptions};
@@ -46,7 +48,7 @@ pub enum Command {
 pub struct ProbeArgs {
     /// Module name or alias, then its parameters (with -a or -r: several names)
     #[arg(value_name = "NAME", trailing_var_arg = true, allow_hyphen_values = true)]
-    pub names: Vec<String>,
+    pub names: Vec<OsString>,
     /// Remove instead of load (with what became unused, all the way down)
     #[arg(short, long)]
     pub remove: bool,
@@ -90,19 +92,19 @@ pub struct ProbeArgs {
     pub show_exports: bool,
     /// Read this configuration file or directory instead of the default ones
     #[arg(short = 'C', long, value_name = "PATH")]
-    pub config: Vec<String>,
+    pub config: Vec<OsString>,
     /// Root directory for /lib/modules
     #[arg(short = 'd', long, value_name = "DIR")]
-    pub dirname: Option<String>,
+    pub dirname: Option<OsString>,
     /// Kernel version instead of `uname -r`
     #[arg(short = 'S', long, value_name = "VERSION")]
-    pub set_version: Option<String>,
+    pub set_version: Option<OsString>,
     /// With -r: remove the modules holding it first
     #[arg(long)]
     pub remove_holders: bool,
     /// With -r: wait up to MSEC for the module to become unused
     #[arg(short, long, value_name = "MSEC")]
-    pub wait: Option<String>,
+    pub wait: Option<OsString>,
     /// Explain each name's resolution (with the file and line of every config entry
     /// used or shadowed) and the plan; load nothing
     #[arg(long)]
@@ -115,7 +117,7 @@ pub struct ProbeArgs {
 
 impl ProbeArgs {
     /// The modprobe applet's argument list for these options.
-    fn applet_args(&self) -> Vec<String> {
+    fn applet_args(&self) -> Vec<OsString> {
         let flags = [
             (self.remove, "-r"),
             (self.all, "-a"),
@@ -134,14 +136,14 @@ impl ProbeArgs {
             (self.show_exports, "--show-exports"),
             (self.remove_holders, "--remove-holders"),
         ];
-        let mut args: Vec<String> = flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.to_string()).collect();
-        args.extend(std::iter::repeat_n("-v".to_string(), self.verbose as usize));
+        let mut args: Vec<OsString> = flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.into()).collect();
+        args.extend(std::iter::repeat_n("-v".into(), self.verbose as usize));
         for c in &self.config {
-            args.extend(["-C".to_string(), c.clone()]);
+            args.extend(["-C".into(), c.clone()]);
         }
         for (flag, value) in [("-d", &self.dirname), ("-S", &self.set_version), ("-w", &self.wait)] {
             if let Some(v) = value {
-                args.extend([flag.to_string(), v.clone()]);
+                args.extend([flag.into(), v.clone()]);
             }
         }
         args.push("--".into());
@@ -157,10 +159,10 @@ pub struct DepsArgs {
     // Not the id `version`: that is clap's propagated `--version` flag (a debug-build
     // assertion catches the clash).
     #[arg(id = "kernel_version", value_name = "VERSION")]
-    pub version: Option<String>,
+    pub version: Option<OsString>,
     /// Index only these module files (absolute paths), not the whole tree
     #[arg(value_name = "FILE")]
-    pub files: Vec<String>,
+    pub files: Vec<OsString>,
     /// Probe all modules (the default)
     #[arg(short, long)]
     pub all: bool,
@@ -169,22 +171,22 @@ pub struct DepsArgs {
     pub quick: bool,
     /// Use DIR as the root of the module tree
     #[arg(short, long, value_name = "DIR")]
-    pub basedir: Option<String>,
+    pub basedir: Option<OsString>,
     /// Module directory under the root (default lib/modules)
     #[arg(short, long, value_name = "DIR")]
-    pub moduledir: Option<String>,
+    pub moduledir: Option<OsString>,
     /// Write the indexes under DIR instead of the input root
     #[arg(short, long, value_name = "DIR")]
-    pub outdir: Option<String>,
+    pub outdir: Option<OsString>,
     /// Read depmod.d configuration from PATH (file or directory; repeatable)
     #[arg(short = 'C', long, value_name = "PATH")]
-    pub config: Vec<String>,
+    pub config: Vec<OsString>,
     /// Check symbol versions against this Module.symvers
     #[arg(short = 'E', long, value_name = "FILE")]
-    pub symvers: Option<String>,
+    pub symvers: Option<OsString>,
     /// Take the kernel's symbols from this System.map
     #[arg(short = 'F', long, value_name = "FILE")]
-    pub filesyms: Option<String>,
+    pub filesyms: Option<OsString>,
     /// Report symbols no module or kernel supplies (with -E or -F)
     #[arg(short, long)]
     pub errsyms: bool,
@@ -193,7 +195,7 @@ pub struct DepsArgs {
     pub dry_run: bool,
     /// Architecture symbol prefix character
     #[arg(short = 'P', long, value_name = "C")]
-    pub symbol_prefix: Option<String>,
+    pub symbol_prefix: Option<OsString>,
     /// Print each dependency found
     #[arg(short, long)]
     pub verbose: bool,
@@ -206,7 +208,7 @@ pub struct DepsArgs {
 pub struct InfoArgs {
     /// Module files, names or aliases
     #[arg(required = true, value_name = "MODULE")]
-    pub modules: Vec<String>,
+    pub modules: Vec<OsString>,
     /// Print only 'author'
     #[arg(short, long)]
     pub author: bool,
@@ -230,13 +232,13 @@ pub struct InfoArgs {
     pub modname: bool,
     /// Print only the values of FIELD
     #[arg(short = 'F', long, value_name = "FIELD")]
-    pub field: Option<String>,
+    pub field: Option<OsString>,
     /// Use VERSION instead of `uname -r`
     #[arg(short = 'k', long = "set-version", value_name = "VERSION")]
-    pub set_version: Option<String>,
+    pub set_version: Option<OsString>,
     /// Use DIR as filesystem root for /lib/modules
     #[arg(short, long, value_name = "DIR")]
-    pub basedir: Option<String>,
+    pub basedir: Option<OsString>,
     /// Print JSON (schema rkmod.info/1)
     #[arg(long, conflicts_with_all = ["field", "null", "author", "description", "license", "parameters", "filename"])]
     pub json: bool,
@@ -253,8 +255,8 @@ impl InfoArgs {
         ]
         .iter()
         .find(|(on, _)| *on)
-        .map(|(_, f)| f.to_string())
-        .or_else(|| self.field.clone());
+        .map(|(_, f)| f.as_bytes().to_vec())
+        .or_else(|| self.field.clone().map(std::os::unix::ffi::OsStringExt::into_vec));
         InfoOptions {
             field,
             null: self.null,
@@ -267,7 +269,7 @@ impl InfoArgs {
 }
 
 /// Run the native CLI.
-pub fn main(args: Vec<String>, stdio: super::stdio::Stdio) -> i32 {
+pub fn main(args: Vec<OsString>, stdio: super::stdio::Stdio) -> i32 {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -302,7 +304,7 @@ pub fn main(args: Vec<String>, stdio: super::stdio::Stdio) -> i32 {
                 (d.verbose, "-v"),
                 (d.warn, "-w"),
             ];
-            args.extend(flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.to_string()));
+            args.extend(flags.iter().filter(|(on, _)| *on).map(|(_, f)| OsString::from(f)));
             let valued = [
                 ("-b", &d.basedir),
                 ("-m", &d.moduledir),
@@ -313,23 +315,23 @@ pub fn main(args: Vec<String>, stdio: super::stdio::Stdio) -> i32 {
             ];
             for (flag, value) in valued {
                 if let Some(v) = value {
-                    args.extend([flag.to_string(), v.clone()]);
+                    args.extend([flag.into(), v.clone()]);
                 }
             }
             for c in &d.config {
-                args.extend(["-C".to_string(), c.clone()]);
+                args.extend(["-C".into(), c.clone()]);
             }
             args.push("--".into());
             args.extend(d.version.iter().cloned());
             args.extend(d.files.iter().cloned());
-            super::depmod::main("rkmod", "rkmod", &args)
+            super::depmod::main("rkmod".as_ref(), "rkmod", &args)
         }
         Command::Insert(a) => native_load::insert(&a, &log),
         Command::Remove(a) => native_load::remove(&a, &log),
         Command::List(a) => native_load::list(&a, &log),
         Command::Probe(p) => {
             let native = super::modprobe::Native { enabled: true, explain: p.explain, json: p.json };
-            super::modprobe::run("rkmod", "rkmod", &p.applet_args(), stdio, native)
+            super::modprobe::run("rkmod".as_ref(), "rkmod", &p.applet_args(), stdio, native)
         }
     }
 }

@@ -7,8 +7,9 @@
 //! decompression, or userspace and the reason). `rkmod list --json` is the listing as
 //! a versioned document (`rkmod.list/1`, see docs/load-json.md).
 
-use std::ffi::CString;
-use std::path::Path;
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -24,10 +25,10 @@ use rkmod::unload::{rmmod_checks_running, InUse};
 pub struct InsertArgs {
     /// The module file (.ko, .ko.xz, .ko.zst, .ko.gz)
     #[arg(value_name = "FILE")]
-    pub file: String,
+    pub file: PathBuf,
     /// Module parameters (name=value)
     #[arg(value_name = "PARAM", trailing_var_arg = true, allow_hyphen_values = true)]
-    pub params: Vec<String>,
+    pub params: Vec<OsString>,
     #[command(flatten)]
     pub force: ForceArgs,
     /// Say how the module was handed to the kernel
@@ -61,7 +62,7 @@ impl ForceArgs {
 pub struct RemoveArgs {
     /// Module names (or module files: their name is used)
     #[arg(required = true, value_name = "MODULE")]
-    pub modules: Vec<String>,
+    pub modules: Vec<OsString>,
     /// Remove even when in use (needs CONFIG_MODULE_FORCE_UNLOAD; dangerous)
     #[arg(short, long)]
     pub force: bool,
@@ -139,31 +140,31 @@ fn route_text(done: &Inserted) -> String {
 /// `rkmod insert FILE [PARAM...]`.
 pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
     let force = a.force.force();
-    let path = super::info::absolute(Path::new(&a.file));
+    let path = super::info::absolute(&a.file);
     let sys = System::detect();
-    match insert_file(&sys, &path, &join_params(&a.params), force) {
+    let params: Vec<&[u8]> = a.params.iter().map(|p| p.as_bytes()).collect();
+    let file = a.file.display();
+    match insert_file(&sys, &path, &join_params(&params), force) {
         Ok(done) => {
             if a.verbose {
-                output::print(&format!("inserted {} ({})\n", a.file, route_text(&done)));
+                output::print(&format!("inserted {file} ({})\n", route_text(&done)));
             }
             0
         }
         Err(InsertError::File(e)) => {
-            log.error(&format!("could not read module {}: {}", a.file, e.detail()));
+            log.error(&format!("could not read module {file}: {}", e.detail()));
             1
         }
         Err(InsertError::Strip { errno }) => {
             log.error(&format!(
-                "could not insert {}: {}: not a valid module image",
-                a.file,
+                "could not insert {file}: {}: not a valid module image",
                 insert_strerror(errno)
             ));
             1
         }
         Err(InsertError::Kernel { errno, .. }) => {
             log.error(&format!(
-                "could not insert {}: {}",
-                a.file,
+                "could not insert {file}: {}",
                 insert_failure(errno, &insert_strerror(errno))
             ));
             1
@@ -176,10 +177,12 @@ pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
     let sys = System::detect();
     let mut failed = false;
     for arg in &a.modules {
-        let name = rkmod::unload::name_of_argument(arg);
+        let name_bytes = rkmod::unload::name_of_argument(arg.as_bytes());
+        // rkmod's own messages are text: a byte that is not UTF-8 shows as U+FFFD.
+        let name = String::from_utf8_lossy(&name_bytes);
         if !a.force {
             let mut blocked = false;
-            for c in rmmod_checks_running(&sys, &name) {
+            for c in rmmod_checks_running(&sys, &name_bytes) {
                 blocked = true;
                 match c {
                     InUse::Builtin => log.error(&format!("{name} is built into the kernel: it cannot be removed")),
@@ -203,7 +206,7 @@ pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
             }
         }
         let flags = O_NONBLOCK | if a.force { O_TRUNC } else { 0 };
-        let result = CString::new(name.clone())
+        let result = CString::new(name_bytes.clone())
             .map_err(|_| libc::EINVAL)
             .and_then(|c| sys.kernel().delete_module(&c, flags));
         match result {

@@ -8,7 +8,8 @@
 //! check or removal sets the exit status and goes on with the next name. Messages
 //! below ERROR are hidden unless `-v`.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
 use super::log::{Level, Log};
@@ -73,7 +74,7 @@ fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> 
 }
 
 /// Run the applet.
-pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
+pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
     let mut log = Log::new(prog);
     log.verbosity = Level::Error as i32;
     let mut o = Opts { verbose: Level::Error as i32, ..Opts::default() };
@@ -83,7 +84,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
             if let Some(code) = apply(&e.parsed, &mut o, prog, &log) {
                 return code;
             }
-            log.plain(&format!("{argv0}: {}", e.message));
+            super::log::getopt_error(argv0, &e.message);
             return 1;
         }
     };
@@ -100,7 +101,7 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
     let sys = System::detect();
     let mut failed = 0;
     for arg in &names {
-        let name = rkmod::unload::name_of_argument(arg);
+        let name = rkmod::unload::name_of_argument(arg.as_bytes());
         if !o.force && !report_checks(&log, &name, &rmmod_checks_running(&sys, &name)) {
             failed += 1;
             continue;
@@ -115,9 +116,10 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
             log.libkmod(
                 Level::Error,
                 "kmod_module_remove_module",
-                &format!("could not remove '{name}': {text}"),
+                &format!("could not remove '{}': {text}", String::from_utf8_lossy(&name)),
             );
-            log.error(&format!("could not remove module {arg}: {text}"));
+            let msg = [b"could not remove module ", arg.as_bytes(), b": ", text.as_bytes()].concat();
+            log.error(&msg);
             failed += 1;
         }
     }
@@ -129,22 +131,21 @@ pub fn main(argv0: &str, prog: &str, args: &[String]) -> i32 {
 }
 
 /// Print rmmod's messages for the checks; true when the module may be removed.
-fn report_checks(log: &Log, name: &str, checks: &[InUse]) -> bool {
+fn report_checks(log: &Log, name: &[u8], checks: &[InUse]) -> bool {
     let mut ok = true;
+    let module = |tail: &str| [b"Module ", name, tail.as_bytes()].concat();
     for c in checks {
         match c {
-            InUse::Builtin => log.error(&format!("Module {name} is builtin.")),
-            InUse::NotLoaded => log.error(&format!("Module {name} is not currently loaded")),
+            InUse::Builtin => log.error(&module(" is builtin.")),
+            InUse::NotLoaded => log.error(&module(" is not currently loaded")),
             InUse::HoldersUnreadable(errno) => {
-                let path = format!("/sys/module/{name}/holders");
+                let path = format!("/sys/module/{}/holders", String::from_utf8_lossy(name));
                 let msg = format!("could not open '{path}': {}", rkmod::error::errno_text(*errno));
                 log.libkmod(Level::Error, "kmod_module_get_holders", &msg);
                 continue;
             }
-            InUse::HeldBy(holders) => {
-                log.error(&format!("Module {name} is in use by: {}", holders.join(" ")))
-            }
-            InUse::Referenced => log.error(&format!("Module {name} is in use")),
+            InUse::HeldBy(holders) => log.error(&module(&format!(" is in use by: {}", holders.join(" ")))),
+            InUse::Referenced => log.error(&module(" is in use")),
             InUse::NoUnloadSupport => log.error("Module unloading is not supported"),
             InUse::RefcntUnreadable(_) => {}
         }

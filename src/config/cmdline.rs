@@ -22,10 +22,11 @@
 //! - `modprobe.blacklist=a,b` adds blacklist entries, split on `,`, empty ones kept,
 //!   names not normalised; repeatable. `modprobe.blacklist` without `=` is an option of
 //!   a module called `modprobe`, like `modprobe.anything=else`.
+//! - Everything is bytes: a value that is not UTF-8 is passed on unchanged.
 
 use std::path::Path;
 
-use super::{Warning, WarningKind};
+use super::{cmdline_bad_modname_text, Warning, WarningKind};
 use crate::name::underscores;
 
 /// kmod reads `/proc/cmdline` into a 4096-byte buffer: the rest is never seen.
@@ -35,16 +36,16 @@ pub const KMOD_CMDLINE_MAX: usize = 4095;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CmdlineItem {
     /// `options MODNAME OPTIONS`.
-    Options { modname: String, options: String },
+    Options { modname: Vec<u8>, options: Vec<u8> },
     /// `blacklist MODNAME` (from `modprobe.blacklist=`).
-    Blacklist(String),
+    Blacklist(Vec<u8>),
 }
 
 /// Read `ROOT/proc/cmdline` as kmod does: its first [`KMOD_CMDLINE_MAX`] bytes.
-pub fn read(root: &Path) -> std::io::Result<String> {
+pub fn read(root: &Path) -> std::io::Result<Vec<u8>> {
     let mut data = std::fs::read(root.join("proc/cmdline"))?;
     data.truncate(KMOD_CMDLINE_MAX);
-    Ok(String::from_utf8_lossy(&data).into_owned())
+    Ok(data)
 }
 
 fn is_space(b: u8) -> bool {
@@ -53,14 +54,14 @@ fn is_space(b: u8) -> bool {
 
 /// Parse kernel command line text (the contents of `/proc/cmdline`) into options and
 /// blacklist entries, in order, with a warning for each bad module name.
-pub fn parse(text: &str) -> (Vec<CmdlineItem>, Vec<Warning>) {
-    let text = match text.find('\0') {
+pub fn parse(text: &[u8]) -> (Vec<CmdlineItem>, Vec<Warning>) {
+    let text = match text.iter().position(|&b| b == 0) {
         Some(i) => &text[..i],
         None => text,
     };
     let mut items = Vec::new();
     let mut warnings = Vec::new();
-    let b = text.as_bytes();
+    let b = text;
     let mut quoted = false;
     let mut start = 0;
     let mut i = 0;
@@ -84,8 +85,8 @@ pub fn parse(text: &str) -> (Vec<CmdlineItem>, Vec<Warning>) {
 }
 
 /// One token (quotes included).
-fn token(tok: &str, items: &mut Vec<CmdlineItem>, warnings: &mut Vec<Warning>) {
-    let b = tok.as_bytes();
+fn token(tok: &[u8], items: &mut Vec<CmdlineItem>, warnings: &mut Vec<Warning>) {
+    let b = tok;
     let mut dot: Option<usize> = None;
     let mut value: Option<usize> = None;
     let mut dead = false;
@@ -133,44 +134,43 @@ fn token(tok: &str, items: &mut Vec<CmdlineItem>, warnings: &mut Vec<Warning>) {
     let mod_start = usize::from(b.first() == Some(&b'"'));
     let raw_modname = &tok[mod_start..dot];
     let options = match (requote, value) {
-        (true, Some(v)) => format!("{}\"{}", &tok[dot + 1..v], &tok[v..]),
-        _ => tok[dot + 1..].to_string(),
+        (true, Some(v)) => [&tok[dot + 1..v], b"\"", &tok[v..]].concat(),
+        _ => tok[dot + 1..].to_vec(),
     };
     let Some(modname) = underscores(raw_modname) else {
         // kmod converts the name in place and stops at the bad bracket, so its message
         // shows the dashes before that point already turned into underscores.
         let shown = partially_underscored(raw_modname);
         warnings.push(Warning {
-            kind: WarningKind::CmdlineBadModname { modname: raw_modname.to_string() },
+            message: String::from_utf8_lossy(&cmdline_bad_modname_text(&shown)).into_owned(),
+            kind: WarningKind::CmdlineBadModname { modname: raw_modname.to_vec(), shown },
             file: None,
             line: None,
-            message: format!(
-                "Ignoring bad option on kernel command line while parsing module name: '{shown}'"
-            ),
         });
         return;
     };
-    if modname == "modprobe" {
-        if let Some(list) = options.strip_prefix("blacklist=") {
-            items.extend(list.split(',').map(|m| CmdlineItem::Blacklist(m.to_string())));
+    if modname == b"modprobe" {
+        if let Some(list) = options.strip_prefix(b"blacklist=") {
+            items.extend(list.split(|&c| c == b',').map(|m| CmdlineItem::Blacklist(m.to_vec())));
             return;
         }
     }
-    items.push(CmdlineItem::Options { modname, options: options.replace('\t', " ") });
+    let options = options.iter().map(|&c| if c == b'\t' { b' ' } else { c }).collect();
+    items.push(CmdlineItem::Options { modname, options });
 }
 
 /// `name` with `-` turned into `_` outside brackets, up to the stray `]` or the
 /// unclosed `[` that makes [`underscores`] fail.
-fn partially_underscored(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+fn partially_underscored(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len());
     let mut rest = name;
-    while let Some(c) = rest.chars().next() {
+    while let Some(&c) = rest.first() {
         match c {
-            '-' => out.push('_'),
-            ']' => break,
-            '[' => match rest.find(']') {
+            b'-' => out.push(b'_'),
+            b']' => break,
+            b'[' => match rest.iter().position(|&b| b == b']') {
                 Some(close) => {
-                    out.push_str(&rest[..=close]);
+                    out.extend_from_slice(&rest[..=close]);
                     rest = &rest[close + 1..];
                     continue;
                 }
@@ -178,9 +178,9 @@ fn partially_underscored(name: &str) -> String {
             },
             _ => out.push(c),
         }
-        rest = &rest[c.len_utf8()..];
+        rest = &rest[1..];
     }
-    out.push_str(rest);
+    out.extend_from_slice(rest);
     out
 }
 
@@ -190,13 +190,16 @@ mod tests {
 
     /// The `options`/`blacklist` lines `modprobe -c` would print, and the warnings.
     fn lines(text: &str) -> (Vec<String>, Vec<String>) {
-        let (items, warnings) = parse(text);
+        let (items, warnings) = parse(text.as_bytes());
         let mut bl: Vec<String> = Vec::new();
         let mut op: Vec<String> = Vec::new();
+        let s = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
         for item in items {
             match item {
-                CmdlineItem::Blacklist(m) => bl.push(format!("blacklist {m}")),
-                CmdlineItem::Options { modname, options } => op.push(format!("options {modname} {options}")),
+                CmdlineItem::Blacklist(m) => bl.push(format!("blacklist {}", s(&m))),
+                CmdlineItem::Options { modname, options } => {
+                    op.push(format!("options {} {}", s(&modname), s(&options)))
+                }
             }
         }
         bl.extend(op);
@@ -377,6 +380,23 @@ mod tests {
     }
 
     #[test]
+    fn bytes_pass_through() {
+        let (items, w) = parse(b"m\xe9.p=\xe9t\xe9 modprobe.blacklist=a\xff,b \xe9[.x=1");
+        assert_eq!(
+            items,
+            vec![
+                CmdlineItem::Options { modname: b"m\xe9".to_vec(), options: b"p=\xe9t\xe9".to_vec() },
+                CmdlineItem::Blacklist(b"a\xff".to_vec()),
+                CmdlineItem::Blacklist(b"b".to_vec()),
+            ]
+        );
+        assert_eq!(
+            w[0].kind,
+            WarningKind::CmdlineBadModname { modname: b"\xe9[".to_vec(), shown: b"\xe9[".to_vec() }
+        );
+    }
+
+    #[test]
     fn white_space() {
         ok(
             "a.b=1\tc.d=2\ne.f=3\rg.h=4\x0bi.j=5\x0ck.l=6",
@@ -406,14 +426,14 @@ mod tests {
         std::fs::write(t.path().join("proc/cmdline"), text).unwrap();
         let got = read(t.path()).unwrap();
         assert_eq!(got.len(), 4095);
-        assert_eq!(lines(&got).0, vec!["options x y=1234567890"]);
+        assert_eq!(lines(std::str::from_utf8(&got).unwrap()).0, vec!["options x y=1234567890"]);
     }
 
     #[test]
     fn linear_time_on_long_input() {
         let long = format!("{}.{}", "a-".repeat(200_000), "\"=.".repeat(100_000));
         let start = std::time::Instant::now();
-        let _ = parse(&long);
+        let _ = parse(long.as_bytes());
         assert!(start.elapsed().as_secs() < 5);
     }
 }

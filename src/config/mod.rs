@@ -14,6 +14,10 @@
 //! 3. the kernel command line last ([`cmdline`]): `mod.param=value` options and
 //!    `modprobe.blacklist=`.
 //!
+//! Names, options, commands and the kernel command line are bytes (`Vec<u8>`), as in
+//! kmod: nothing is decoded, so a byte that is not UTF-8 reaches `modprobe -c`, the
+//! kernel's parameter string and `/bin/sh` unchanged.
+//!
 //! Nothing here prints. Problems come back as [`Warning`] values, which carry both the
 //! rkmod wording ([`Warning::message`]) and the exact lines kmod 30 writes to stderr for
 //! the same problem ([`kmod30_stderr`]), so the `modprobe` applet can be byte-identical
@@ -29,6 +33,7 @@ pub mod paths;
 
 use std::fmt;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::fnmatch::fnmatch;
@@ -41,6 +46,18 @@ pub enum Source {
     File { file: PathBuf, line: u32 },
     /// The kernel command line (`/proc/cmdline`).
     CommandLine,
+}
+
+impl Source {
+    /// `FILE:LINE` with the file name's own bytes, or `kernel command line`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Source::File { file, line } => {
+                [file.as_os_str().as_bytes(), format!(":{line}").as_bytes()].concat()
+            }
+            Source::CommandLine => b"kernel command line".to_vec(),
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -56,8 +73,8 @@ impl fmt::Display for Source {
 /// pattern is matched with fnmatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
-    pub pattern: String,
-    pub modname: String,
+    pub pattern: Vec<u8>,
+    pub modname: Vec<u8>,
     pub source: Source,
 }
 
@@ -67,8 +84,8 @@ pub struct Alias {
 /// module name (so `options m  a=1` keeps a leading space), tabs turned into spaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModOptions {
-    pub modname: String,
-    pub options: String,
+    pub modname: Vec<u8>,
+    pub options: Vec<u8>,
     pub source: Source,
 }
 
@@ -76,8 +93,8 @@ pub struct ModOptions {
 /// stores it: everything after the one blank that ends the name, tabs kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
-    pub modname: String,
-    pub command: String,
+    pub modname: Vec<u8>,
+    pub command: Vec<u8>,
     pub source: Source,
 }
 
@@ -85,7 +102,7 @@ pub struct Command {
 /// (kmod does not normalise those: `modprobe.blacklist=a-b` never matches `a_b`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blacklist {
-    pub modname: String,
+    pub modname: Vec<u8>,
     pub source: Source,
 }
 
@@ -93,34 +110,34 @@ pub struct Blacklist {
 /// spelling (they are looked up like command-line names later).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Softdep {
-    pub modname: String,
-    pub pre: Vec<String>,
-    pub post: Vec<String>,
+    pub modname: Vec<u8>,
+    pub pre: Vec<Vec<u8>>,
+    pub post: Vec<Vec<u8>>,
     pub source: Source,
     /// What kmod 30's `modprobe -c` prints after the name (see [`Softdep::kmod_text`]).
-    kmod_text: String,
+    kmod_text: Vec<u8>,
 }
 
 /// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weakdep {
-    pub modname: String,
-    pub deps: Vec<String>,
+    pub modname: Vec<u8>,
+    pub deps: Vec<Vec<u8>>,
     pub source: Source,
 }
 
 impl Softdep {
     /// A softdep whose `pre:` list was written before its `post:` list.
-    pub fn new(modname: String, pre: Vec<String>, post: Vec<String>, source: Source) -> Softdep {
-        let mut deps: Vec<(bool, &str)> = pre.iter().map(|d| (false, d.as_str())).collect();
-        deps.extend(post.iter().map(|d| (true, d.as_str())));
+    pub fn new(modname: Vec<u8>, pre: Vec<Vec<u8>>, post: Vec<Vec<u8>>, source: Source) -> Softdep {
+        let mut deps: Vec<(bool, &[u8])> = pre.iter().map(|d| (false, d.as_slice())).collect();
+        deps.extend(post.iter().map(|d| (true, d.as_slice())));
         let kmod_text = kmod_softdep_text(&deps);
         Softdep { modname, pre, post, source, kmod_text }
     }
 
     /// Build from the dependencies in the order they were written (`true` = post).
-    pub(crate) fn from_ordered(modname: String, deps: &[(bool, &str)], source: Source) -> Softdep {
-        let pick = |post: bool| deps.iter().filter(|(p, _)| *p == post).map(|(_, d)| d.to_string()).collect();
+    pub(crate) fn from_ordered(modname: Vec<u8>, deps: &[(bool, &[u8])], source: Source) -> Softdep {
+        let pick = |post: bool| deps.iter().filter(|(p, _)| *p == post).map(|(_, d)| d.to_vec()).collect();
         Softdep { pre: pick(false), post: pick(true), kmod_text: kmod_softdep_text(deps), modname, source }
     }
 
@@ -131,39 +148,39 @@ impl Softdep {
     /// When the lists are interleaved (`pre: a post: b pre: c`) the spans overlap and
     /// kmod prints `pre: a b cpost: b`. Only the display is affected: [`Softdep::pre`]
     /// and [`Softdep::post`] are right.
-    pub fn kmod_text(&self) -> &str {
+    pub fn kmod_text(&self) -> &[u8] {
         &self.kmod_text
     }
 
     /// The same without kmod's bugs: `pre: a c post: b` (empty lists left out).
-    pub fn fixed_text(&self) -> String {
+    pub fn fixed_text(&self) -> Vec<u8> {
         let mut parts = Vec::new();
         if !self.pre.is_empty() {
-            parts.push(format!("pre: {}", self.pre.join(" ")));
+            parts.push([&b"pre: "[..], &self.pre.join(&b' ')].concat());
         }
         if !self.post.is_empty() {
-            parts.push(format!("post: {}", self.post.join(" ")));
+            parts.push([&b"post: "[..], &self.post.join(&b' ')].concat());
         }
-        parts.join(" ")
+        parts.join(&b' ')
     }
 }
 
 /// kmod's display of a softdep: see [`Softdep::kmod_text`].
-fn kmod_softdep_text(deps: &[(bool, &str)]) -> String {
-    let span = |post: bool| -> Option<String> {
+fn kmod_softdep_text(deps: &[(bool, &[u8])]) -> Vec<u8> {
+    let span = |post: bool| -> Option<Vec<u8>> {
         let first = deps.iter().position(|(p, _)| *p == post)?;
         let last = deps.iter().rposition(|(p, _)| *p == post)?;
-        let names: Vec<&str> = deps[first..=last].iter().map(|(_, d)| *d).collect();
-        Some(names.join(" "))
+        let names: Vec<&[u8]> = deps[first..=last].iter().map(|(_, d)| *d).collect();
+        Some(names.join(&b' '))
     };
-    let mut s = String::new();
+    let mut s = Vec::new();
     if let Some(pre) = span(false) {
-        s.push_str("pre: ");
-        s.push_str(&pre);
+        s.extend_from_slice(b"pre: ");
+        s.extend_from_slice(&pre);
     }
     if let Some(post) = span(true) {
-        s.push_str("post: ");
-        s.push_str(&post);
+        s.extend_from_slice(b"post: ");
+        s.extend_from_slice(&post);
     }
     s
 }
@@ -186,7 +203,7 @@ pub enum WarningKind {
     /// A line kmod cannot use: unknown command, missing arguments, a name with an
     /// unmatched bracket, or `weakdep` where it is not supported.
     /// `<file> line <n>: ignoring bad line starting with '<command>'`.
-    BadLine { command: String },
+    BadLine { command: Vec<u8> },
     /// `include` or `config`: `<file>: command <c> is deprecated and not parsed anymore`.
     DeprecatedCommand { command: String },
     /// A `*.conf` (or `*.alias`) entry of a configuration directory is a directory:
@@ -200,10 +217,11 @@ pub enum WarningKind {
     /// `pre-install`, `post-install`, `pre-remove`, `post-remove`, `above`, `below`).
     /// One warning per directive per file; `lines` lists every line it is on, with the
     /// command word as written (kmod reports each of them as a bad line).
-    LegacyDirective { directive: String, lines: Vec<(u32, String)> },
+    LegacyDirective { directive: String, lines: Vec<(u32, Vec<u8>)> },
     /// A kernel command line option whose module name has an unmatched bracket:
-    /// `Ignoring bad option on kernel command line while parsing module name: '<m>'`.
-    CmdlineBadModname { modname: String },
+    /// `Ignoring bad option on kernel command line while parsing module name: '<m>'`,
+    /// where `<m>` is `shown`: the name as far as kmod converted it before giving up.
+    CmdlineBadModname { modname: Vec<u8>, shown: Vec<u8> },
     /// `/proc/cmdline` could not be read (kmod says nothing).
     CmdlineUnreadable { errno: i32 },
 }
@@ -215,10 +233,27 @@ const KMOD30_DEPRECATED: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:708 
 const KMOD30_NESTED_DIR: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:772 conf_files_filter_out: ";
 const KMOD30_CMDLINE: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:489 kcmdline_parse_result: ";
 
+/// The text of kmod's `ignoring bad line` message (without the libkmod prefix): what
+/// kmod 30 and 34 print, and rkmod's own wording for the same problem.
+pub(crate) fn bad_line_text(file: &Path, line: u32, command: &[u8]) -> Vec<u8> {
+    let head = format!(" line {line}: ignoring bad line starting with '");
+    [file.as_os_str().as_bytes(), head.as_bytes(), command, b"'"].concat()
+}
+
+/// `Ignoring bad option on kernel command line while parsing module name: '<shown>'`.
+pub(crate) fn cmdline_bad_modname_text(shown: &[u8]) -> Vec<u8> {
+    [&b"Ignoring bad option on kernel command line while parsing module name: '"[..], shown, b"'"].concat()
+}
+
+/// `Directories inside directories are not supported: <path>`.
+pub(crate) fn nested_directory_text(path: &Path) -> Vec<u8> {
+    [&b"Directories inside directories are not supported: "[..], path.as_os_str().as_bytes()].concat()
+}
+
 impl Warning {
     /// The lines (without newline) kmod 30 writes to stderr for this problem, in its
     /// order; empty for the problems kmod is silent about.
-    pub fn kmod30_stderr(&self) -> Vec<String> {
+    pub fn kmod30_stderr(&self) -> Vec<Vec<u8>> {
         self.kmod30_entries().into_iter().map(|(_, text)| text).collect()
     }
 
@@ -231,26 +266,28 @@ impl Warning {
     }
 
     /// `(line, text)` for each stderr line kmod 30 writes.
-    fn kmod30_entries(&self) -> Vec<(u32, String)> {
-        let file = self.file.as_deref().map(|f| f.display().to_string()).unwrap_or_default();
+    fn kmod30_entries(&self) -> Vec<(u32, Vec<u8>)> {
+        let file = self.file.as_deref().unwrap_or(Path::new(""));
         let line = self.line.unwrap_or(0);
-        let bad = |command: &str, n: u32| {
-            format!("{KMOD30_BAD_LINE}{file} line {n}: ignoring bad line starting with '{command}'")
-        };
+        let bad =
+            |command: &[u8], n: u32| [KMOD30_BAD_LINE.as_bytes(), &bad_line_text(file, n, command)].concat();
         match &self.kind {
             WarningKind::BadLine { command } => vec![(line, bad(command, line))],
             WarningKind::DeprecatedCommand { command } => {
-                let text = format!("{file}: command {command} is deprecated and not parsed anymore");
-                vec![(line, format!("{KMOD30_DEPRECATED}{text}"))]
+                let text = format!(": command {command} is deprecated and not parsed anymore");
+                vec![(
+                    line,
+                    [KMOD30_DEPRECATED.as_bytes(), file.as_os_str().as_bytes(), text.as_bytes()].concat(),
+                )]
             }
             WarningKind::NestedDirectory => {
-                vec![(line, format!("{KMOD30_NESTED_DIR}{}", self.message))]
+                vec![(line, [KMOD30_NESTED_DIR.as_bytes(), &nested_directory_text(file)].concat())]
             }
             WarningKind::LegacyDirective { lines, .. } => {
                 lines.iter().map(|(n, command)| (*n, bad(command, *n))).collect()
             }
-            WarningKind::CmdlineBadModname { .. } => {
-                vec![(0, format!("{KMOD30_CMDLINE}{}", self.message))]
+            WarningKind::CmdlineBadModname { shown, .. } => {
+                vec![(0, [KMOD30_CMDLINE.as_bytes(), &cmdline_bad_modname_text(shown)].concat())]
             }
             WarningKind::Unreadable { .. }
             | WarningKind::MissingPath
@@ -268,7 +305,7 @@ impl fmt::Display for Warning {
 /// Everything kmod 30 writes to stderr for `warnings`, in kmod's order: within one file
 /// kmod reports in line order, which a [`WarningKind::LegacyDirective`] (one warning for
 /// several lines) would otherwise upset.
-pub fn kmod30_stderr(warnings: &[Warning]) -> Vec<String> {
+pub fn kmod30_stderr(warnings: &[Warning]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < warnings.len() {
@@ -308,7 +345,7 @@ pub enum KernelCmdline {
     #[default]
     Read,
     /// This text, as if it were the contents of `/proc/cmdline`.
-    Text(String),
+    Text(Vec<u8>),
     /// None at all.
     Ignore,
 }
@@ -443,7 +480,7 @@ impl Config {
     }
 
     /// Append the entries of a kernel command line (the contents of `/proc/cmdline`).
-    pub fn add_kernel_cmdline(&mut self, text: &str, warnings: &mut Vec<Warning>) {
+    pub fn add_kernel_cmdline(&mut self, text: &[u8], warnings: &mut Vec<Warning>) {
         let (items, mut w) = cmdline::parse(text);
         warnings.append(&mut w);
         for item in items {
@@ -461,81 +498,81 @@ impl Config {
     /// Every config alias whose pattern matches `name` (fnmatch), in config order. kmod
     /// uses them all (lookup step 1) and does not follow an alias to another alias.
     /// `name` should already be normalised ([`crate::name::alias_normalize`]).
-    pub fn aliases_matching(&self, name: &str) -> Vec<&Alias> {
-        self.aliases.iter().filter(|a| fnmatch(a.pattern.as_bytes(), name.as_bytes())).collect()
+    pub fn aliases_matching(&self, name: &[u8]) -> Vec<&Alias> {
+        self.aliases.iter().filter(|a| fnmatch(&a.pattern, name)).collect()
     }
 
     /// The options for module `modname`, reached through `alias` if it was (the name
     /// the module was looked up by, normalised): every `options` entry naming either, in
     /// config order (the kernel command line last), joined with one space, as kmod
     /// builds them. Options given on modprobe's command line come after these.
-    pub fn options_for(&self, modname: &str, alias: Option<&str>) -> String {
-        let mut out = String::new();
+    pub fn options_for(&self, modname: &[u8], alias: Option<&[u8]>) -> Vec<u8> {
+        let mut out = Vec::new();
         for o in self.options_entries_for(modname, alias) {
             if !out.is_empty() {
-                out.push(' ');
+                out.push(b' ');
             }
-            out.push_str(&o.options);
+            out.extend_from_slice(&o.options);
         }
         out
     }
 
     /// The `options` entries [`Config::options_for`] joins.
-    pub fn options_entries_for(&self, modname: &str, alias: Option<&str>) -> Vec<&ModOptions> {
-        self.options.iter().filter(|o| o.modname == modname || alias == Some(o.modname.as_str())).collect()
+    pub fn options_entries_for(&self, modname: &[u8], alias: Option<&[u8]>) -> Vec<&ModOptions> {
+        self.options.iter().filter(|o| o.modname == modname || alias == Some(o.modname.as_slice())).collect()
     }
 
     /// The install command for `name`: the first `install` whose pattern matches.
-    pub fn install_for(&self, name: &str) -> Option<&Command> {
-        first_match(&self.installs, name, |c| &c.modname)
+    pub fn install_for(&self, name: &[u8]) -> Option<&Command> {
+        first_match(&self.installs, name, |c| &c.modname[..])
     }
 
     /// The remove command for `name`: the first `remove` whose pattern matches.
-    pub fn remove_for(&self, name: &str) -> Option<&Command> {
-        first_match(&self.removes, name, |c| &c.modname)
+    pub fn remove_for(&self, name: &[u8]) -> Option<&Command> {
+        first_match(&self.removes, name, |c| &c.modname[..])
     }
 
     /// Every `install` matching `name`, in config order (the first is the one used; the
     /// others are shadowed).
-    pub fn installs_matching(&self, name: &str) -> Vec<&Command> {
-        all_matches(&self.installs, name, |c| &c.modname)
+    pub fn installs_matching(&self, name: &[u8]) -> Vec<&Command> {
+        all_matches(&self.installs, name, |c| &c.modname[..])
     }
 
     /// Every `remove` matching `name`, in config order.
-    pub fn removes_matching(&self, name: &str) -> Vec<&Command> {
-        all_matches(&self.removes, name, |c| &c.modname)
+    pub fn removes_matching(&self, name: &[u8]) -> Vec<&Command> {
+        all_matches(&self.removes, name, |c| &c.modname[..])
     }
 
     /// Lookup step 4: an `install` or `remove` whose name equals `name` exactly (not as
     /// a pattern) makes the name resolvable. kmod looks at installs first.
-    pub fn command_exact(&self, name: &str) -> Option<&Command> {
+    pub fn command_exact(&self, name: &[u8]) -> Option<&Command> {
         self.installs.iter().chain(self.removes.iter()).find(|c| c.modname == name)
     }
 
     /// Whether `name` (a normalised module name) is blacklisted: exact comparison.
-    pub fn is_blacklisted(&self, name: &str) -> bool {
+    pub fn is_blacklisted(&self, name: &[u8]) -> bool {
         self.blacklist_entry(name).is_some()
     }
 
     /// The first `blacklist` entry naming `name`.
-    pub fn blacklist_entry(&self, name: &str) -> Option<&Blacklist> {
+    pub fn blacklist_entry(&self, name: &[u8]) -> Option<&Blacklist> {
         self.blacklist.iter().find(|b| b.modname == name)
     }
 
     /// The softdep kmod applies to `name`: the first whose pattern matches (later ones
     /// are ignored, kmod issue #33).
-    pub fn softdep_for(&self, name: &str) -> Option<&Softdep> {
-        first_match(&self.softdeps, name, |s| &s.modname)
+    pub fn softdep_for(&self, name: &[u8]) -> Option<&Softdep> {
+        first_match(&self.softdeps, name, |s| &s.modname[..])
     }
 
     /// Every softdep matching `name`, in config order (only the first is used).
-    pub fn softdeps_matching(&self, name: &str) -> Vec<&Softdep> {
-        all_matches(&self.softdeps, name, |s| &s.modname)
+    pub fn softdeps_matching(&self, name: &[u8]) -> Vec<&Softdep> {
+        all_matches(&self.softdeps, name, |s| &s.modname[..])
     }
 
     /// The weakdep for `name`: the first whose pattern matches.
-    pub fn weakdep_for(&self, name: &str) -> Option<&Weakdep> {
-        first_match(&self.weakdeps, name, |w| &w.modname)
+    pub fn weakdep_for(&self, name: &[u8]) -> Option<&Weakdep> {
+        first_match(&self.weakdeps, name, |w| &w.modname[..])
     }
 
     /// The configuration part of kmod 30's `modprobe -c`, byte for byte: every
@@ -547,47 +584,51 @@ impl Config {
 
     /// [`Config::show_config`] in the given style.
     pub fn show_config_with(&self, out: &mut dyn io::Write, style: ShowStyle) -> io::Result<()> {
+        let mut line = |parts: &[&[u8]]| -> io::Result<()> {
+            out.write_all(&parts.concat())?;
+            out.write_all(b"\n")
+        };
         for b in &self.blacklist {
-            writeln!(out, "blacklist {}", b.modname)?;
+            line(&[b"blacklist ", &b.modname])?;
         }
         for c in &self.installs {
-            writeln!(out, "install {} {}", c.modname, c.command)?;
+            line(&[b"install ", &c.modname, b" ", &c.command])?;
         }
         for c in &self.removes {
-            writeln!(out, "remove {} {}", c.modname, c.command)?;
+            line(&[b"remove ", &c.modname, b" ", &c.command])?;
         }
         for a in &self.aliases {
-            writeln!(out, "alias {} {}", a.pattern, a.modname)?;
+            line(&[b"alias ", &a.pattern, b" ", &a.modname])?;
         }
         for o in &self.options {
-            writeln!(out, "options {} {}", o.modname, o.options)?;
+            line(&[b"options ", &o.modname, b" ", &o.options])?;
         }
         for s in &self.softdeps {
             match style {
-                ShowStyle::Kmod30 => writeln!(out, "softdep {} {}", s.modname, s.kmod_text)?,
+                ShowStyle::Kmod30 => line(&[b"softdep ", &s.modname, b" ", &s.kmod_text])?,
                 ShowStyle::Fixed => {
                     let text = s.fixed_text();
                     if text.is_empty() {
-                        writeln!(out, "softdep {}", s.modname)?
+                        line(&[b"softdep ", &s.modname])?
                     } else {
-                        writeln!(out, "softdep {} {}", s.modname, text)?
+                        line(&[b"softdep ", &s.modname, b" ", &text])?
                     }
                 }
             }
         }
         for w in &self.weakdeps {
-            writeln!(out, "weakdep {} {}", w.modname, w.deps.join(" "))?;
+            line(&[b"weakdep ", &w.modname, b" ", &w.deps.join(&b' ')])?;
         }
         Ok(())
     }
 }
 
-fn first_match<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Option<&'a T> {
-    items.iter().find(|i| fnmatch(key(i).as_bytes(), name.as_bytes()))
+fn first_match<'a, T>(items: &'a [T], name: &[u8], key: impl Fn(&T) -> &[u8]) -> Option<&'a T> {
+    items.iter().find(|i| fnmatch(key(i), name))
 }
 
-fn all_matches<'a, T>(items: &'a [T], name: &str, key: impl Fn(&T) -> &String) -> Vec<&'a T> {
-    items.iter().filter(|i| fnmatch(key(i).as_bytes(), name.as_bytes())).collect()
+fn all_matches<'a, T>(items: &'a [T], name: &[u8], key: impl Fn(&T) -> &[u8]) -> Vec<&'a T> {
+    items.iter().filter(|i| fnmatch(key(i), name)).collect()
 }
 
 #[cfg(test)]

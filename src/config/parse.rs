@@ -6,7 +6,7 @@
 //!   line of the joined line, as kmod counts;
 //! - a backslash before any other byte is dropped and the byte kept (`\\` is `\`,
 //!   `\#` is `#`, `\ ` is a space that still separates tokens); a backslash as the very
-//!   last byte of the file becomes the byte 0xFF, as in kmod (shown as U+FFFD here);
+//!   last byte of the file becomes the byte 0xFF, as in kmod;
 //! - a logical line ends at its first NUL byte;
 //! - an empty line, or one whose first byte is `#`, is skipped (`  # x` is not a
 //!   comment but a bad line starting with `#`); a comment continued with `\` swallows
@@ -33,7 +33,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{Alias, Blacklist, Command, Config, ModOptions, Softdep, Source, Warning, WarningKind, Weakdep};
+use super::{
+    bad_line_text, Alias, Blacklist, Command, Config, ModOptions, Softdep, Source, Warning, WarningKind,
+    Weakdep,
+};
 use crate::name::underscores;
 
 /// One line as kmod's lexer delivers it.
@@ -94,12 +97,12 @@ pub fn logical_lines(data: &[u8]) -> Vec<LogicalLine> {
 
 /// strtok_r over one line: `next` splits on spaces and tabs, `rest` takes what is left.
 struct Tokens<'a> {
-    s: &'a str,
+    s: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Tokens<'a> {
-    fn new(s: &'a str) -> Tokens<'a> {
+    fn new(s: &'a [u8]) -> Tokens<'a> {
         Tokens { s, pos: 0 }
     }
 
@@ -108,8 +111,8 @@ impl<'a> Tokens<'a> {
     }
 
     /// The next token; the blank that ends it is consumed.
-    fn next(&mut self) -> Option<&'a str> {
-        let b = self.s.as_bytes();
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let b = self.s;
         while self.pos < b.len() && Self::is_blank(b[self.pos]) {
             self.pos += 1;
         }
@@ -128,7 +131,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// Everything after the last token and its one blank; `None` when that is empty.
-    fn rest(&mut self) -> Option<&'a str> {
+    fn rest(&mut self) -> Option<&'a [u8]> {
         if self.pos >= self.s.len() {
             return None;
         }
@@ -139,37 +142,37 @@ impl<'a> Tokens<'a> {
 }
 
 /// The modules.conf directives modprobe.d does not have, and what to write instead.
-fn legacy_directive(cmd: &str) -> Option<(&'static str, &'static str)> {
+fn legacy_directive(cmd: &[u8]) -> Option<(&'static str, &'static str)> {
     Some(match cmd {
-        "pre-install" => (
+        b"pre-install" => (
             "pre-install",
             "to load modules before it use 'softdep MODULE pre: MODULE...', to run a command use 'install MODULE COMMAND'",
         ),
-        "post-install" => (
+        b"post-install" => (
             "post-install",
             "to load modules after it use 'softdep MODULE post: MODULE...', to run a command use 'install MODULE COMMAND'",
         ),
-        "pre-remove" => (
+        b"pre-remove" => (
             "pre-remove",
             "use 'remove MODULE COMMAND' (softdep modules are removed with it)",
         ),
-        "post-remove" => (
+        b"post-remove" => (
             "post-remove",
             "use 'remove MODULE COMMAND' (softdep modules are removed with it)",
         ),
-        "above" => (
+        b"above" => (
             "above",
             "'above MODULE MODULE...' loads the list after MODULE: use 'softdep MODULE post: MODULE...'",
         ),
-        "below" => (
+        b"below" => (
             "below",
             "'below MODULE MODULE...' loads the list before MODULE: use 'softdep MODULE pre: MODULE...'",
         ),
-        "keep" => (
+        b"keep" => (
             "keep",
             "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
         ),
-        _ if cmd == "path" || cmd.starts_with("path[") || cmd.starts_with("path=") => (
+        _ if cmd == b"path" || cmd.starts_with(b"path[") || cmd.starts_with(b"path=") => (
             "path[...]=",
             "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
         ),
@@ -189,17 +192,17 @@ pub fn parse_into(
     // directive -> index of its warning in `warnings`, with the hint.
     let mut legacy: HashMap<&'static str, (usize, &'static str)> = HashMap::new();
     for ll in logical_lines(data) {
-        let text = String::from_utf8_lossy(&ll.text);
-        if text.is_empty() || text.starts_with('#') {
+        let text = &ll.text[..];
+        if text.is_empty() || text.starts_with(b"#") {
             continue;
         }
         let source = || Source::File { file: file.to_path_buf(), line: ll.line };
-        let mut tok = Tokens::new(&text);
+        let mut tok = Tokens::new(text);
         let Some(cmd) = tok.next() else {
             continue;
         };
         let ok = match cmd {
-            "alias" => {
+            b"alias" => {
                 let pattern = tok.next().and_then(underscores);
                 let modname = tok.next().and_then(underscores);
                 match (pattern, modname) {
@@ -210,13 +213,13 @@ pub fn parse_into(
                     _ => false,
                 }
             }
-            "options" => {
+            b"options" => {
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
                         config.options.push(ModOptions {
                             modname,
-                            options: rest.replace('\t', " "),
+                            options: rest.iter().map(|&b| if b == b'\t' { b' ' } else { b }).collect(),
                             source: source(),
                         });
                         true
@@ -224,12 +227,12 @@ pub fn parse_into(
                     _ => false,
                 }
             }
-            "install" | "remove" => {
+            b"install" | b"remove" => {
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
-                        let c = Command { modname, command: rest.to_string(), source: source() };
-                        if cmd == "install" {
+                        let c = Command { modname, command: rest.to_vec(), source: source() };
+                        if cmd == b"install" {
                             config.installs.push(c);
                         } else {
                             config.removes.push(c);
@@ -239,14 +242,14 @@ pub fn parse_into(
                     _ => false,
                 }
             }
-            "blacklist" => match tok.next().and_then(underscores) {
+            b"blacklist" => match tok.next().and_then(underscores) {
                 Some(modname) => {
                     config.blacklist.push(Blacklist { modname, source: source() });
                     true
                 }
                 None => false,
             },
-            "softdep" => {
+            b"softdep" => {
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
@@ -257,34 +260,34 @@ pub fn parse_into(
                     _ => false,
                 }
             }
-            "weakdep" if accept_weakdep => {
+            b"weakdep" if accept_weakdep => {
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
                         let mut t = Tokens::new(rest);
-                        let deps = std::iter::from_fn(|| t.next()).map(str::to_string).collect();
+                        let deps = std::iter::from_fn(|| t.next()).map(<[u8]>::to_vec).collect();
                         config.weakdeps.push(Weakdep { modname, deps, source: source() });
                         true
                     }
                     _ => false,
                 }
             }
-            "include" | "config" => {
+            b"include" | b"config" => {
+                let command = String::from_utf8_lossy(cmd).into_owned();
                 warnings.push(Warning {
-                    kind: WarningKind::DeprecatedCommand { command: cmd.to_string() },
+                    message: format!(
+                        "{}: command {command} is deprecated and not parsed anymore",
+                        file.display()
+                    ),
+                    kind: WarningKind::DeprecatedCommand { command },
                     file: Some(file.to_path_buf()),
                     line: Some(ll.line),
-                    message: format!(
-                        "{}: command {} is deprecated and not parsed anymore",
-                        file.display(),
-                        cmd
-                    ),
                 });
                 true
             }
             _ => match legacy_directive(cmd) {
                 Some((directive, hint)) => {
-                    let entry = (ll.line, cmd.to_string());
+                    let entry = (ll.line, cmd.to_vec());
                     match legacy.get(directive) {
                         Some(&(idx, _)) => {
                             if let WarningKind::LegacyDirective { lines, .. } = &mut warnings[idx].kind {
@@ -311,15 +314,10 @@ pub fn parse_into(
         };
         if !ok {
             warnings.push(Warning {
-                kind: WarningKind::BadLine { command: cmd.to_string() },
+                kind: WarningKind::BadLine { command: cmd.to_vec() },
                 file: Some(file.to_path_buf()),
                 line: Some(ll.line),
-                message: format!(
-                    "{} line {}: ignoring bad line starting with '{}'",
-                    file.display(),
-                    ll.line,
-                    cmd
-                ),
+                message: String::from_utf8_lossy(&bad_line_text(file, ll.line, cmd)).into_owned(),
             });
         }
     }
@@ -344,14 +342,14 @@ pub fn parse_into(
 }
 
 /// The dependency names of a softdep line in the order written (`true` = post).
-fn softdep_deps(rest: &str) -> Vec<(bool, &str)> {
+fn softdep_deps(rest: &[u8]) -> Vec<(bool, &[u8])> {
     let mut deps = Vec::new();
     let mut mode: Option<bool> = None;
     let mut t = Tokens::new(rest);
     while let Some(tok) = t.next() {
         match tok {
-            "pre:" => mode = Some(false),
-            "post:" => mode = Some(true),
+            b"pre:" => mode = Some(false),
+            b"post:" => mode = Some(true),
             _ => {
                 if let Some(post) = mode {
                     deps.push((post, tok));
@@ -365,7 +363,12 @@ fn softdep_deps(rest: &str) -> Vec<(bool, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bstr::ByteSlice;
     use std::path::PathBuf;
+
+    fn strs(v: &[Vec<u8>]) -> Vec<&str> {
+        v.iter().map(|d| d.to_str().unwrap()).collect()
+    }
 
     fn lines(data: &[u8]) -> Vec<(u32, String)> {
         logical_lines(data)
@@ -439,7 +442,7 @@ mod tests {
         let (c, w) = parse("#x \\\nalias a b\nalias c d\n");
         assert!(w.is_empty());
         assert_eq!(c.aliases.len(), 1);
-        assert_eq!(c.aliases[0].pattern, "c");
+        assert_eq!(c.aliases[0].pattern.as_bstr(), "c");
     }
 
     #[test]
@@ -457,7 +460,7 @@ mod tests {
             ]
         );
         let got: Vec<(&str, &str)> =
-            c.aliases.iter().map(|a| (a.pattern.as_str(), a.modname.as_str())).collect();
+            c.aliases.iter().map(|a| (a.pattern.to_str().unwrap(), a.modname.to_str().unwrap())).collect();
         assert_eq!(got, vec![("a_b", "c_d"), ("x[-]_y", "z"), ("e", "f")]);
     }
 
@@ -476,7 +479,7 @@ mod tests {
                 "t.conf line 8: ignoring bad line starting with 'options'",
             ]
         );
-        let got: Vec<&str> = c.options.iter().map(|o| o.options.as_str()).collect();
+        let got: Vec<&str> = c.options.iter().map(|o| o.options.to_str().unwrap()).collect();
         assert_eq!(got, vec![" ", " x", " a=1 b=2", "\"a b\" c=\"x\""]);
     }
 
@@ -498,7 +501,7 @@ mod tests {
     fn blacklist_directive() {
         let (c, w) = parse("blacklist a-b extra\nblacklist\nblacklist c[\nblacklist []\n");
         assert_eq!(w.len(), 2);
-        let got: Vec<&str> = c.blacklist.iter().map(|b| b.modname.as_str()).collect();
+        let got: Vec<&str> = c.blacklist.iter().map(|b| b.modname.to_str().unwrap()).collect();
         assert_eq!(got, vec!["a_b", "[]"]);
     }
 
@@ -518,13 +521,13 @@ mod tests {
         let s = &c.softdeps;
         assert_eq!(s.len(), 6);
         assert!(s[0].pre.is_empty() && s[0].post.is_empty());
-        assert_eq!(s[2].modname, "s_1");
-        assert_eq!(s[2].pre, vec!["a-b", "b"]);
-        assert_eq!(s[2].post, vec!["c-d"]);
-        assert_eq!(s[3].pre, vec!["a", "c"]);
-        assert_eq!(s[3].post, vec!["b"]);
-        assert_eq!(s[3].kmod_text(), "pre: a b cpost: b");
-        assert_eq!(s[3].fixed_text(), "pre: a c post: b");
+        assert_eq!(s[2].modname.as_bstr(), "s_1");
+        assert_eq!(strs(&s[2].pre), vec!["a-b", "b"]);
+        assert_eq!(strs(&s[2].post), vec!["c-d"]);
+        assert_eq!(strs(&s[3].pre), vec!["a", "c"]);
+        assert_eq!(strs(&s[3].post), vec!["b"]);
+        assert_eq!(s[3].kmod_text().as_bstr(), "pre: a b cpost: b");
+        assert_eq!(s[3].fixed_text().as_bstr(), "pre: a c post: b");
         assert!(s[4].pre.is_empty() && s[4].post.is_empty());
         assert_eq!(
             show(&c),
@@ -542,7 +545,7 @@ mod tests {
         let (c, w) = parse_weak(text);
         assert_eq!(w.len(), 2);
         assert_eq!(c.weakdeps.len(), 1);
-        assert_eq!(c.weakdeps[0].deps, vec!["a", "b-c"]);
+        assert_eq!(strs(&c.weakdeps[0].deps), vec!["a", "b-c"]);
         assert_eq!(show(&c), "weakdep m a b-c\n");
     }
 
@@ -625,7 +628,7 @@ bogus x
         assert_eq!(w[6].message, "t.conf line 11: ignoring bad line starting with 'bogus'");
         // What kmod 30 prints for the same file: one bad line each, in line order.
         assert_eq!(
-            super::super::kmod30_stderr(&w),
+            super::super::kmod30_stderr(&w).iter().map(|l| l.to_str().unwrap().to_string()).collect::<Vec<_>>(),
             [
                 (1, "keep"),
                 (2, "path[toplevel]=/lib/modules/2.4"),

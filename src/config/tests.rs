@@ -6,7 +6,12 @@
 //! installed, when there is one.
 
 use super::*;
+use bstr::ByteSlice;
 use std::fs;
+
+fn strs(v: &[Vec<u8>]) -> Vec<&str> {
+    v.iter().map(|d| d.to_str().unwrap()).collect()
+}
 
 fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -20,7 +25,7 @@ fn show(c: &Config, style: ShowStyle) -> String {
 }
 
 fn text_cmdline(text: &str) -> LoadOptions {
-    LoadOptions { kernel_cmdline: KernelCmdline::Text(text.to_string()), ..LoadOptions::kmod30() }
+    LoadOptions { kernel_cmdline: KernelCmdline::Text(text.as_bytes().to_vec()), ..LoadOptions::kmod30() }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -115,7 +120,7 @@ fn rkmod_full(r: &Path, opts: LoadOptions) -> (String, String) {
     out.push_str(SHOW_CONFIG_END);
     let mut err = String::new();
     for line in kmod30_stderr(&w) {
-        err.push_str(&line);
+        err.push_str(std::str::from_utf8(&line).unwrap());
         err.push('\n');
     }
     let prefix = format!("{}/", r.display());
@@ -169,8 +174,8 @@ fn modern_mode_reads_weakdep_not_alias_files() {
     let opts = LoadOptions { kernel_cmdline: KernelCmdline::Ignore, ..LoadOptions::modern() };
     let (c, w) = Config::load(t.path(), None, &[t.path().join("conf.d")], opts);
     assert_eq!(c.weakdeps.len(), 1);
-    assert_eq!(c.weakdep_for("e1000e").unwrap().deps, vec!["ptp"]);
-    assert!(c.aliases.iter().all(|a| a.pattern != "b_alias"));
+    assert_eq!(c.weakdep_for(b"e1000e").unwrap().deps, vec![b"ptp".to_vec()]);
+    assert!(c.aliases.iter().all(|a| a.pattern != b"b_alias"));
     assert!(!w.iter().any(|w| w.message.contains("'weakdep'")));
     let out = show(&c, ShowStyle::Fixed);
     assert!(out.contains("softdep modc pre: mod-a post: mod_b2\n"), "{out}");
@@ -193,7 +198,7 @@ fn dir_precedence_and_same_name() {
     write(&r.join("usr/lib/modprobe.d/a.conf"), "alias x from-usr-lib-a\n");
     let (c, w) = Config::load(r, None, &[], text_cmdline(""));
     assert!(w.is_empty());
-    let got: Vec<&str> = c.aliases_matching("x").iter().map(|a| a.modname.as_str()).collect();
+    let got: Vec<&str> = c.aliases_matching(b"x").iter().map(|a| a.modname.to_str().unwrap()).collect();
     assert_eq!(got, vec!["from_usr_lib_a", "from_etc", "from_local_m", "from_run_z"]);
     // -C replaces the default directories.
     write(&r.join("only.conf"), "alias x only\n");
@@ -209,8 +214,8 @@ fn kernel_cmdline_is_last_and_rooted() {
     write(&r.join("proc/cmdline"), "m.from=cmdline modprobe.blacklist=c\n");
     let (c, w) = Config::load(r, None, &[], LoadOptions::kmod30());
     assert!(w.is_empty());
-    assert_eq!(c.options_for("m", None), "from=file from=cmdline");
-    assert!(c.is_blacklisted("b") && c.is_blacklisted("c"));
+    assert_eq!(c.options_for(b"m", None).as_bstr(), "from=file from=cmdline");
+    assert!(c.is_blacklisted(b"b") && c.is_blacklisted(b"c"));
     // No /proc/cmdline under the root: a warning kmod would not print.
     fs::remove_file(r.join("proc/cmdline")).unwrap();
     let (_, w) = Config::load(r, None, &[], LoadOptions::kmod30());
@@ -251,27 +256,27 @@ fn wildcard_aliases_all_matches_in_order() {
         "alias pci:v00008086d* e1000e\nalias pci:* generic\nalias other x\nalias pci:v0000808[0-9]d* igb\n",
     );
     let got: Vec<&str> =
-        c.aliases_matching("pci:v00008086d00001234").iter().map(|a| a.modname.as_str()).collect();
+        c.aliases_matching(b"pci:v00008086d00001234").iter().map(|a| a.modname.to_str().unwrap()).collect();
     assert_eq!(got, vec!["e1000e", "generic", "igb"]);
-    assert!(c.aliases_matching("usb:v1").is_empty());
+    assert!(c.aliases_matching(b"usb:v1").is_empty());
 }
 
 #[test]
 fn alias_to_alias_is_not_followed() {
     let c = parsed("alias a b\nalias b c\n");
-    let got: Vec<&str> = c.aliases_matching("a").iter().map(|a| a.modname.as_str()).collect();
+    let got: Vec<&str> = c.aliases_matching(b"a").iter().map(|a| a.modname.to_str().unwrap()).collect();
     assert_eq!(got, vec!["b"]);
 }
 
 #[test]
 fn first_softdep_wins() {
     let c = parsed("softdep e1000* post: wild\nsoftdep e1000e pre: exact\nsoftdep e100 pre: other\n");
-    let s = c.softdep_for("e1000e").unwrap();
-    assert_eq!(s.post, vec!["wild"]);
+    let s = c.softdep_for(b"e1000e").unwrap();
+    assert_eq!(strs(&s.post), vec!["wild"]);
     assert!(s.pre.is_empty());
-    assert_eq!(c.softdeps_matching("e1000e").len(), 2);
-    assert_eq!(c.softdep_for("e100").unwrap().pre, vec!["other"]);
-    assert!(c.softdep_for("igb").is_none());
+    assert_eq!(c.softdeps_matching(b"e1000e").len(), 2);
+    assert_eq!(c.softdep_for(b"e100").unwrap().pre, vec![b"other".to_vec()]);
+    assert!(c.softdep_for(b"igb").is_none());
 }
 
 #[test]
@@ -279,47 +284,47 @@ fn options_for_name_and_alias() {
     let c = parsed(
         "options hello a=1\noptions hel* wild=1\noptions hi via=alias\noptions  hello \tb=2\tc\noptions other x=y\n",
     );
-    assert_eq!(c.options_for("hello", None), "a=1  b=2 c");
+    assert_eq!(c.options_for(b"hello", None).as_bstr(), "a=1  b=2 c");
     // Reached through the alias `hi`: its options join in config order.
-    assert_eq!(c.options_for("hello", Some("hi")), "a=1 via=alias  b=2 c");
-    assert_eq!(c.options_for("nothing", None), "");
-    assert_eq!(c.options_entries_for("hello", Some("hi")).len(), 3);
+    assert_eq!(c.options_for(b"hello", Some(b"hi")).as_bstr(), "a=1 via=alias  b=2 c");
+    assert_eq!(c.options_for(b"nothing", None).as_bstr(), "");
+    assert_eq!(c.options_entries_for(b"hello", Some(b"hi")).len(), 3);
 }
 
 #[test]
 fn install_remove_first_match() {
     let c = parsed("install chain_* echo wild\ninstall chain_b echo exact\nremove chain_b echo rm\n");
-    assert_eq!(c.install_for("chain_b").unwrap().command, "echo wild");
-    assert_eq!(c.installs_matching("chain_b").len(), 2);
-    assert_eq!(c.remove_for("chain_b").unwrap().command, "echo rm");
-    assert!(c.remove_for("chain_a").is_none());
-    assert_eq!(c.removes_matching("chain_b").len(), 1);
+    assert_eq!(c.install_for(b"chain_b").unwrap().command.as_bstr(), "echo wild");
+    assert_eq!(c.installs_matching(b"chain_b").len(), 2);
+    assert_eq!(c.remove_for(b"chain_b").unwrap().command.as_bstr(), "echo rm");
+    assert!(c.remove_for(b"chain_a").is_none());
+    assert_eq!(c.removes_matching(b"chain_b").len(), 1);
     // Lookup step 4 wants an exact name, not a pattern match.
-    assert!(c.command_exact("chain_a").is_none());
-    assert_eq!(c.command_exact("chain_b").unwrap().command, "echo exact");
-    assert_eq!(c.command_exact("chain_*").unwrap().command, "echo wild");
+    assert!(c.command_exact(b"chain_a").is_none());
+    assert_eq!(c.command_exact(b"chain_b").unwrap().command.as_bstr(), "echo exact");
+    assert_eq!(c.command_exact(b"chain_*").unwrap().command.as_bstr(), "echo wild");
 }
 
 #[test]
 fn blacklist_is_exact() {
     let mut c = parsed("blacklist snd-pcsp\nblacklist pcs*\n");
     let mut w = Vec::new();
-    c.add_kernel_cmdline("modprobe.blacklist=evbug,a-b", &mut w);
-    assert!(c.is_blacklisted("snd_pcsp"));
-    assert!(!c.is_blacklisted("snd-pcsp"));
-    assert!(!c.is_blacklisted("pcspkr"));
-    assert!(c.is_blacklisted("pcs*"));
-    assert!(c.is_blacklisted("evbug"));
+    c.add_kernel_cmdline(b"modprobe.blacklist=evbug,a-b", &mut w);
+    assert!(c.is_blacklisted(b"snd_pcsp"));
+    assert!(!c.is_blacklisted(b"snd-pcsp"));
+    assert!(!c.is_blacklisted(b"pcspkr"));
+    assert!(c.is_blacklisted(b"pcs*"));
+    assert!(c.is_blacklisted(b"evbug"));
     // kmod does not normalise command-line blacklist names.
-    assert!(c.is_blacklisted("a-b") && !c.is_blacklisted("a_b"));
-    assert_eq!(c.blacklist_entry("evbug").unwrap().source, Source::CommandLine);
+    assert!(c.is_blacklisted(b"a-b") && !c.is_blacklisted(b"a_b"));
+    assert_eq!(c.blacklist_entry(b"evbug").unwrap().source, Source::CommandLine);
 }
 
 #[test]
 fn weakdep_first_match() {
     let c = parsed("weakdep e1000* a\nweakdep e1000e b\n");
-    assert_eq!(c.weakdep_for("e1000e").unwrap().deps, vec!["a"]);
-    assert!(c.weakdep_for("igb").is_none());
+    assert_eq!(c.weakdep_for(b"e1000e").unwrap().deps, vec![b"a".to_vec()]);
+    assert!(c.weakdep_for(b"igb").is_none());
 }
 
 #[test]
@@ -329,19 +334,19 @@ fn adversarial_patterns_bounded_time() {
     let c = parsed(&text);
     let name = "a".repeat(20_000);
     let start = std::time::Instant::now();
-    assert!(c.aliases_matching(&name).is_empty());
-    assert!(c.softdep_for(&name).is_none());
-    assert!(c.install_for(&name).is_none());
+    assert!(c.aliases_matching(name.as_bytes()).is_empty());
+    assert!(c.softdep_for(name.as_bytes()).is_none());
+    assert!(c.install_for(name.as_bytes()).is_none());
     assert!(start.elapsed().as_secs() < 10);
 }
 
 #[test]
 fn softdep_constructor_display() {
     let s = Softdep::new("m".into(), vec!["a".into()], vec!["b".into(), "c".into()], Source::CommandLine);
-    assert_eq!(s.kmod_text(), "pre: apost: b c");
-    assert_eq!(s.fixed_text(), "pre: a post: b c");
+    assert_eq!(s.kmod_text().as_bstr(), "pre: apost: b c");
+    assert_eq!(s.fixed_text().as_bstr(), "pre: a post: b c");
     let e = Softdep::new("m".into(), vec![], vec![], Source::CommandLine);
-    assert_eq!(e.kmod_text(), "");
+    assert_eq!(e.kmod_text().as_bstr(), "");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -390,7 +395,7 @@ fn oracle_every_directive() {
     let mut mine = show(&c, ShowStyle::Kmod30);
     mine.push_str(SHOW_CONFIG_END);
     assert_eq!(mine, out);
-    let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{l}\n")).collect();
+    let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{}\n", l.as_bstr())).collect();
     assert_eq!(mine_err, err);
     if controlled {
         let prefix = format!("{root}/");
@@ -446,10 +451,10 @@ fn oracle_kernel_cmdline() {
         assert!(controlled, "needs root for a private mount namespace");
         let mut c = Config::default();
         let mut w = Vec::new();
-        c.add_kernel_cmdline(case, &mut w);
+        c.add_kernel_cmdline(case.as_bytes(), &mut w);
         let mut mine = show(&c, ShowStyle::Kmod30);
         mine.push_str(SHOW_CONFIG_END);
-        let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{l}\n")).collect();
+        let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{}\n", l.as_bstr())).collect();
         if mine != out || mine_err != err {
             failures.push(format!("{case:?}\nkmod:\n{out}{err}rkmod:\n{mine}{mine_err}"));
         }
@@ -481,6 +486,6 @@ alias nul x\0yz\nkeep\npath[x]=/lib\nabove a b\nbelow a b\npre-install a b\npost
     let mut mine = show(&c, ShowStyle::Kmod30);
     mine.push_str(SHOW_CONFIG_END);
     assert_eq!(mine, out);
-    let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{l}\n")).collect();
+    let mine_err: String = kmod30_stderr(&w).iter().map(|l| format!("{}\n", l.as_bstr())).collect();
     assert_eq!(mine_err, err);
 }

@@ -356,8 +356,8 @@ impl Index {
 
     /// kmod's `index_search`: the first (lowest-priority) value stored under exactly
     /// `key`, or `None`. The key ends at its first NUL, as a C string would.
-    pub fn lookup(&self, key: &str) -> Result<Option<String>, IndexError> {
-        let key = c_str(key.as_bytes());
+    pub fn lookup(&self, key: impl AsRef<[u8]>) -> Result<Option<String>, IndexError> {
+        let key = c_str(key.as_ref());
         let mut i = 0;
         let mut node = self.node(self.root)?;
         while let Some(n) = node {
@@ -396,8 +396,8 @@ impl Index {
     ///
     /// Like kmod, a `key` that itself contains `*`, `?` or `[` can take the same value
     /// twice (once through a wildcard walk, once by descending the same arc).
-    pub fn lookup_wild(&self, key: &str) -> Result<Vec<IndexValue>, IndexError> {
-        let key = c_str(key.as_bytes());
+    pub fn lookup_wild(&self, key: impl AsRef<[u8]>) -> Result<Vec<IndexValue>, IndexError> {
+        let key = c_str(key.as_ref());
         let mut taken = Vec::new();
         let mut i = 0;
         let mut node = self.node(self.root)?;
@@ -1189,7 +1189,7 @@ mod tests {
         assert_corrupt(idx.dump(), "loops back");
         assert_corrupt(idx.lookup_wild("aaa"), "loops back");
         // Exact descents consume key bytes, so they end even in a cycle.
-        assert_eq!(idx.lookup(&"a".repeat(1000)).unwrap().as_deref(), Some("v"));
+        assert_eq!(idx.lookup("a".repeat(1000)).unwrap().as_deref(), Some("v"));
 
         // A DAG bomb: 30 levels of nodes whose 128 slots all point at the next level.
         let levels = 30usize;

@@ -18,8 +18,10 @@
 //! (finit_module is ENOSYS, as before Linux 3.8), `no-modules` (every module call is
 //! ENOSYS: a kernel built without CONFIG_MODULES). Every call is appended to
 //! `ROOT/fake/calls` as one JSON object per line (call, module name, file, flags,
-//! parameters, what the image held, result errno or 0). Calls from concurrent
-//! processes are serialised with `flock` on `ROOT/fake/lock`.
+//! parameters, what the image held, result errno or 0); the parameter string is bytes,
+//! written by the rule of [`crate::json`] (`params`, and `params_hex` when it is not
+//! UTF-8), and parameter values reach `parameters/<name>` byte for byte. Calls from
+//! concurrent processes are serialised with `flock` on `ROOT/fake/lock`.
 
 use std::ffi::CStr;
 use std::fs::{self, File, OpenOptions};
@@ -43,6 +45,8 @@ struct CallRecord {
     file: Option<String>,
     flags: u32,
     params: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params_hex: Option<String>,
     /// The compression of the bytes the kernel was given (finit_module).
     compression: Option<&'static str>,
     /// The image still had a vermagic string.
@@ -50,6 +54,18 @@ struct CallRecord {
     /// The image's `__versions` section was still allocated (not stripped).
     modversions: Option<bool>,
     errno: i32,
+}
+
+impl CallRecord {
+    /// A record of a load call with this parameter string.
+    fn with_params(params: &CStr) -> CallRecord {
+        let bytes = params.to_bytes();
+        CallRecord {
+            params: crate::json::text(bytes),
+            params_hex: crate::json::hex_if_not_utf8(bytes),
+            ..CallRecord::default()
+        }
+    }
 }
 
 impl FakeKernel {
@@ -131,7 +147,7 @@ impl FakeKernel {
     }
 
     /// Load an ELF image as the kernel's `load_module` would.
-    fn load(&self, image: &[u8], params: &str, flags: u32, rec: &mut CallRecord) -> Result<(), i32> {
+    fn load(&self, image: &[u8], params: &[u8], flags: u32, rec: &mut CallRecord) -> Result<(), i32> {
         let elf = Elf::parse(image).map_err(|_| libc::ENOEXEC)?;
         let fields = ModuleImage::fields_in(&elf).unwrap_or_default();
         let field = |k: &str| {
@@ -173,7 +189,7 @@ impl FakeKernel {
         fs::create_dir_all(dir.join("holders")).map_err(|_| libc::ENOMEM)?;
         fs::create_dir_all(dir.join("parameters")).map_err(|_| libc::ENOMEM)?;
         for (p, v) in values {
-            let _ = fs::write(dir.join("parameters").join(p), format!("{v}\n"));
+            let _ = fs::write(dir.join("parameters").join(p), [&v[..], b"\n"].concat());
         }
         let _ = fs::write(dir.join("refcnt"), "0\n");
         let _ = fs::write(dir.join("coresize"), format!("{}\n", image.len().div_ceil(4096) * 4096));
@@ -236,9 +252,8 @@ impl Kernel for FakeKernel {
         let mut rec = CallRecord {
             call: "finit_module",
             flags,
-            params: params.to_string_lossy().into_owned(),
             file: fd_path(file),
-            ..CallRecord::default()
+            ..CallRecord::with_params(params)
         };
         let result = (|| {
             if self.ctl("no-finit").exists() || self.ctl("no-modules").exists() {
@@ -263,7 +278,7 @@ impl Kernel for FakeKernel {
             } else {
                 raw
             };
-            self.load(&image, &rec.params.clone(), flags, &mut rec)
+            self.load(&image, params.to_bytes(), flags, &mut rec)
         })();
         rec.errno = result.err().unwrap_or(0);
         self.log(&rec);
@@ -274,14 +289,13 @@ impl Kernel for FakeKernel {
         let _lock = self.lock();
         let mut rec = CallRecord {
             call: "init_module",
-            params: params.to_string_lossy().into_owned(),
             compression: Some(Compression::detect(image).name()),
-            ..CallRecord::default()
+            ..CallRecord::with_params(params)
         };
         let result = if self.ctl("no-modules").exists() {
             Err(libc::ENOSYS)
         } else {
-            self.load(image, &rec.params.clone(), 0, &mut rec)
+            self.load(image, params.to_bytes(), 0, &mut rec)
         };
         rec.errno = result.err().unwrap_or(0);
         self.log(&rec);
@@ -310,7 +324,7 @@ fn fd_path(file: &File) -> Option<String> {
 
 /// The kernel's `parse_args` over the module's declared parameters: the values to
 /// publish, or EINVAL for a value its type rejects. Unknown names are ignored.
-fn check_params(fields: &[Field], params: &str) -> Result<Vec<(String, String)>, i32> {
+fn check_params(fields: &[Field], params: &[u8]) -> Result<Vec<(String, Vec<u8>)>, i32> {
     let types: Vec<(String, String)> = fields
         .iter()
         .filter(|f| f.key_is("parmtype"))
@@ -322,15 +336,16 @@ fn check_params(fields: &[Field], params: &str) -> Result<Vec<(String, String)>,
         .collect();
     let mut out = Vec::new();
     for (name, value) in split_params(params) {
+        let name = String::from_utf8_lossy(&name).into_owned();
         let Some((_, ty)) = types.iter().find(|(n, _)| n.replace('-', "_") == name.replace('-', "_")) else {
             continue;
         };
         let shown = match ty.strip_prefix("array of ") {
             Some(elem) => {
                 let v = value.as_deref().ok_or(libc::EINVAL)?;
-                let items: Vec<String> =
-                    v.split(',').map(|i| scalar(elem, Some(i))).collect::<Result<_, _>>()?;
-                items.join(",")
+                let items: Vec<Vec<u8>> =
+                    v.split(|&b| b == b',').map(|i| scalar(elem, Some(i))).collect::<Result<_, _>>()?;
+                items.join(&b',')
             }
             None => scalar(ty, value.as_deref())?,
         };
@@ -339,17 +354,18 @@ fn check_params(fields: &[Field], params: &str) -> Result<Vec<(String, String)>,
     Ok(out)
 }
 
-fn scalar(ty: &str, value: Option<&str>) -> Result<String, i32> {
+fn scalar(ty: &str, value: Option<&[u8]>) -> Result<Vec<u8>, i32> {
     match ty {
         "bool" | "invbool" => match value {
-            None | Some("y" | "Y" | "1") => Ok("Y".into()),
-            Some("n" | "N" | "0") => Ok("N".into()),
+            None | Some(b"y" | b"Y" | b"1") => Ok(b"Y".to_vec()),
+            Some(b"n" | b"N" | b"0") => Ok(b"N".to_vec()),
             _ => Err(libc::EINVAL),
         },
-        "charp" | "string" => Ok(value.unwrap_or_default().to_string()),
+        "charp" | "string" => Ok(value.unwrap_or_default().to_vec()),
         _ => {
-            let v = value.ok_or(libc::EINVAL)?;
-            parse_int(v).map(|n| n.to_string()).ok_or(libc::EINVAL)
+            // Digits are ASCII: a value that is not UTF-8 is no number either.
+            let v = std::str::from_utf8(value.ok_or(libc::EINVAL)?).map_err(|_| libc::EINVAL)?;
+            parse_int(v).map(|n| n.to_string().into_bytes()).ok_or(libc::EINVAL)
         }
     }
 }
@@ -375,22 +391,26 @@ fn parse_int(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// The kernel's `next_arg`: words split on spaces outside double quotes; a quoted
-/// value (`p="a b"`) or a quoted word (`"p=a b"`) loses its quotes.
-fn split_params(params: &str) -> Vec<(String, Option<String>)> {
+/// A parameter name and its value, if any.
+type Param = (Vec<u8>, Option<Vec<u8>>);
+
+/// The kernel's `next_arg`: words split on white space (`isspace`) outside double
+/// quotes; a quoted value (`p="a b"`) or a quoted word (`"p=a b"`) loses its quotes.
+/// Bytes: the kernel does not decode them.
+fn split_params(params: &[u8]) -> Vec<Param> {
     let mut out = Vec::new();
-    let mut word = String::new();
+    let mut word = Vec::new();
     let mut quoted = false;
-    for c in params.chars().chain(std::iter::once(' ')) {
-        if c == '"' {
+    for &c in params.iter().chain(std::iter::once(&b' ')) {
+        if c == b'"' {
             quoted = !quoted;
             continue;
         }
-        if c.is_whitespace() && !quoted {
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) && !quoted {
             if !word.is_empty() {
                 let w = std::mem::take(&mut word);
-                out.push(match w.split_once('=') {
-                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                out.push(match w.iter().position(|&b| b == b'=') {
+                    Some(eq) => (w[..eq].to_vec(), Some(w[eq + 1..].to_vec())),
                     None => (w, None),
                 });
             }
@@ -407,13 +427,15 @@ mod tests {
 
     #[test]
     fn kernel_style_parameters() {
+        let b = |s: &str| s.as_bytes().to_vec();
         assert_eq!(
-            split_params(" a=1  b=\"x y\" \"c=d e\" flag"),
+            split_params(b" a=1  b=\"x y\" \"c=d e\" flag p=\xe9"),
             vec![
-                ("a".into(), Some("1".into())),
-                ("b".into(), Some("x y".into())),
-                ("c".into(), Some("d e".into())),
-                ("flag".into(), None)
+                (b("a"), Some(b("1"))),
+                (b("b"), Some(b("x y"))),
+                (b("c"), Some(b("d e"))),
+                (b("flag"), None),
+                (b("p"), Some(b"\xe9".to_vec())),
             ]
         );
         for (s, v) in
@@ -432,16 +454,17 @@ mod tests {
             f("parmtype=b:bool"),
         ];
         assert_eq!(
-            check_params(&fields, "n=5 s=hi a=1,4,3 b unknown=1"),
+            check_params(&fields, b"n=5 s=h\xe9 a=1,4,3 b unknown=1"),
             Ok(vec![
-                ("n".into(), "5".into()),
-                ("s".into(), "hi".into()),
-                ("a".into(), "1,4,3".into()),
-                ("b".into(), "Y".into())
+                ("n".into(), b("5")),
+                ("s".into(), b"h\xe9".to_vec()),
+                ("a".into(), b("1,4,3")),
+                ("b".into(), b("Y"))
             ])
         );
-        assert_eq!(check_params(&fields, "n=abc"), Err(libc::EINVAL));
-        assert_eq!(check_params(&fields, "a=1,x"), Err(libc::EINVAL));
-        assert_eq!(check_params(&fields, "n"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, b"n=abc"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, b"n=\xe9"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, b"a=1,x"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, b"n"), Err(libc::EINVAL));
     }
 }

@@ -102,8 +102,8 @@ impl System {
 
     /// The module directory of kernel `version` (`ROOT/lib/modules/VERSION`), for the
     /// tools that take no `-b`/`-d` (rmmod's builtin check, `kmod static-nodes`).
-    pub fn module_dir(&self, version: &str) -> PathBuf {
-        self.root.join("lib/modules").join(version)
+    pub fn module_dir(&self, version: impl AsRef<std::ffi::OsStr>) -> PathBuf {
+        self.root.join("lib/modules").join(version.as_ref())
     }
 
     /// Module state readers under this root.

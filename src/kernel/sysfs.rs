@@ -60,16 +60,18 @@ impl Sysfs {
     }
 
     /// `ROOT/sys/module/<name>` (None for names that are not one path component).
-    pub fn module_dir(&self, name: &str) -> Option<PathBuf> {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+    pub fn module_dir(&self, name: impl AsRef<[u8]>) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStrExt;
+        let name = name.as_ref();
+        if name.is_empty() || name.contains(&b'/') || name == b"." || name == b".." {
             return None;
         }
-        Some(self.root.join("sys/module").join(name))
+        Some(self.root.join("sys/module").join(std::ffi::OsStr::from_bytes(name)))
     }
 
     /// libkmod's `kmod_module_get_initstate` for a module that is not builtin: the
     /// file's text, or when it is missing but the module's directory exists, "coming".
-    pub fn initstate(&self, name: &str) -> InitState {
+    pub fn initstate(&self, name: impl AsRef<[u8]>) -> InitState {
         let Some(dir) = self.module_dir(name) else { return InitState::Absent };
         match std::fs::read(dir.join("initstate")) {
             Ok(text) => match text.as_slice() {
@@ -84,7 +86,7 @@ impl Sysfs {
     }
 
     /// `refcnt`, or the errno of reading it (ENOENT: no unload support or not loaded).
-    pub fn refcnt(&self, name: &str) -> Result<i64, i32> {
+    pub fn refcnt(&self, name: impl AsRef<[u8]>) -> Result<i64, i32> {
         let dir = self.module_dir(name).ok_or(libc::ENOENT)?;
         let text =
             std::fs::read_to_string(dir.join("refcnt")).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
@@ -92,7 +94,7 @@ impl Sysfs {
     }
 
     /// The names in `holders/`, in readdir order, or the errno of opening it.
-    pub fn holders(&self, name: &str) -> Result<Vec<String>, i32> {
+    pub fn holders(&self, name: impl AsRef<[u8]>) -> Result<Vec<String>, i32> {
         let dir = self.module_dir(name).ok_or(libc::ENOENT)?.join("holders");
         let entries = std::fs::read_dir(&dir).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
         Ok(entries
