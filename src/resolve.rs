@@ -505,6 +505,32 @@ impl<'a> Resolver<'a> {
         self.config.remove_for(&o.module.name).map(|c| c.command.clone())
     }
 
+    /// kmod's `kmod_module_new_from_path` (modprobe's `/path` and `./path` forms, kmod
+    /// 31+): the module named by the file's base name, with that file, never builtin.
+    /// Its dependencies still come from its name's `modules.dep` line. The path is made
+    /// absolute against the current directory without normalisation, as kmod does
+    /// (`./x.ko` becomes `CWD/./x.ko`); the errno is the `stat`'s.
+    pub fn from_path(&mut self, path: &Path) -> std::result::Result<ModId, i32> {
+        let abs = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            let cwd = std::env::current_dir().map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+            let mut joined = cwd.into_os_string();
+            joined.push("/");
+            joined.push(path.as_os_str());
+            PathBuf::from(joined)
+        };
+        std::fs::metadata(&abs).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+        let id = self.obj(name::path_to_modname_bytes(path), None);
+        let o = &mut self.objs[id.0];
+        match &o.path {
+            Some(Some(old)) if *old != abs => return Err(libc::EEXIST),
+            _ => o.path = Some(Some(abs)),
+        }
+        o.builtin = Builtin::No;
+        Ok(id)
+    }
+
     /// A module object for a name (a holder read from sysfs, say), normalised.
     pub fn by_name(&mut self, name: &[u8]) -> ModId {
         self.obj_by_name(name)

@@ -648,6 +648,18 @@ impl Run<'_> {
     fn insmod(&self, name: &[u8], extra: Option<&[u8]>) -> bool {
         let sysfs = self.sys.sysfs();
         let mut r = Resolver::new(self.dir, self.config, &sysfs, self.o.probe);
+        // kmod 31+: a name starting with `/` or `./` is that file, its dependencies
+        // still resolved through the index by its name.
+        if name.starts_with(b"/") || name.starts_with(b"./") {
+            return match r.from_path(Path::new(OsStr::from_bytes(name))) {
+                Ok(id) => self.insert(&mut r, id, extra),
+                Err(errno) => {
+                    let text = rkmod::error::errno_text(errno);
+                    self.fail(&[b"Failed to get module from path ", name, b": ", text.as_bytes()].concat());
+                    false
+                }
+            };
+        }
         let list = match r.lookup(name) {
             Ok(list) => list,
             Err(resolve::LookupError::Index(e)) => {
