@@ -757,3 +757,42 @@ fn bytes_that_are_not_utf8_pass_through() {
     assert!(o.stdout.starts_with(b"caf\xe9\n"), "{}", text(&o.stdout));
     assert!(o.stdout.windows(4).any(|w| w == b"\xe9t\xe9 "), "{}", text(&o.stdout));
 }
+
+#[test]
+fn modprobe_loads_a_module_by_path() {
+    // kmod 31+: the file given, its dependencies from the index by its name.
+    let r = Root::new(&["hello", "hello_user"]);
+    let outside = r.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(fixture_ko("hello_user.ko"), outside.join("hello_user.ko")).unwrap();
+    ok(&r.modprobe(&[outside.join("hello_user.ko").to_str().unwrap(), "myint=3"]));
+    let calls: Vec<(String, String)> = r
+        .calls()
+        .iter()
+        .map(|c| {
+            (c["file"].as_str().unwrap_or("").to_string(), c["params"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (r.module_dir().join("extra/hello.ko").display().to_string(), String::new()),
+            (outside.join("hello_user.ko").display().to_string(), "myint=3".to_string()),
+        ]
+    );
+    assert_eq!(r.loaded(), ["hello_user", "hello"]);
+    // Relative, from the current directory.
+    ok(&r.modprobe(&["-r", "hello_user"]));
+    let o = r
+        .cmd("modprobe")
+        .arg("-C")
+        .arg(&r.confdir)
+        .arg("./hello_user.ko")
+        .current_dir(&outside)
+        .output()
+        .unwrap();
+    ok(&o.into());
+    assert_eq!(r.loaded(), ["hello_user", "hello"]);
+    let o = r.modprobe(&["./no-such.ko"]);
+    fails(&o, "modprobe: FATAL: Failed to get module from path ./no-such.ko: No such file or directory\n");
+}
