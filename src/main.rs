@@ -1,4 +1,4 @@
-//! The `rkmod` binary: argv[0] picks the applet (`modinfo`, `modprobe`, ... or `rkmod`).
+//! The `rkmod` binary: `argv[0]` picks the applet (`modinfo`, `modprobe`, ... or `rkmod`).
 //!
 //! `#![cfg_attr(not(test), no_main)]` on purpose: Rust's usual start-up aborts when file descriptors 0-2 are
 //! closed and `/dev/null` cannot be opened, which is exactly how the kernel starts

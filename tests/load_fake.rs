@@ -6,8 +6,6 @@
 //! image held) and the resulting sysfs tree. Real kernels are the oracle for the same
 //! scenarios in `tests/vm`.
 
-#![cfg(feature = "testing")]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

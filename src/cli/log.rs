@@ -5,7 +5,7 @@
 //! LOG_WARNING for most tools; `-v` raises, `-q` silences). A FATAL message ends the
 //! process with exit status 1 once printed, as kmod's LOG_CRIT does.
 //!
-//! Every line leaves in one write(2) (see [`line`]), so the lines of several rkmod
+//! Every line leaves in one write(2) (see [`line()`]), so the lines of several rkmod
 //! processes sharing a stderr (udev workers, the kernel's parallel modprobes, package
 //! hooks) never interleave mid-line. Messages are bytes: names and paths that are not
 //! UTF-8 are printed as they are, as kmod prints them.
@@ -129,7 +129,7 @@ pub fn line(parts: &[&[u8]]) {
     raw(&buf);
 }
 
-/// Write bytes to stderr as they are, in one write(2) (see [`line`]).
+/// Write bytes to stderr as they are, in one write(2) (see [`line()`]).
 pub fn raw(bytes: &[u8]) {
     let _ = std::io::stderr().lock().write_all(bytes);
 }

@@ -1,4 +1,4 @@
-//! The command line: argv[0] picks a kmod-compatible applet or the native `rkmod`
+//! The command line: `argv[0]` picks a kmod-compatible applet or the native `rkmod`
 //! command. This is the only part of rkmod that prints or decides exit codes.
 
 pub mod depmod;
@@ -32,7 +32,7 @@ pub fn version_text() -> String {
     format!("kmod version {KMOD_COMPAT} (rkmod {})\n+ZSTD +XZ +ZLIB +PKCS7\n", env!("CARGO_PKG_VERSION"))
 }
 
-/// Dispatch on argv[0]; returns the exit status. Arguments are bytes, as kmod takes
+/// Dispatch on `argv[0]`; returns the exit status. Arguments are bytes, as kmod takes
 /// them: nothing needs to be UTF-8.
 pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
     use std::os::unix::ffi::OsStrExt;

@@ -1,7 +1,7 @@
 //! Kernel module files and what can be read from them.
 //!
 //! [`ModuleImage::open`] reads a `.ko`, `.ko.xz`, `.ko.zst` or `.ko.gz` (by magic
-//! bytes, see [`file`]); [`ModuleImage::elf`] validates its ELF like libkmod; the
+//! bytes, see [`mod@file`]); [`ModuleImage::elf`] validates its ELF like libkmod; the
 //! readers below return what `modinfo`, `modprobe --dump-modversions` and depmod need.
 
 pub mod elf;
@@ -25,7 +25,8 @@ pub struct ModuleImage {
 }
 
 /// A `__versions` entry or an exported/needed symbol with its CRC.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SymbolCrc {
     pub name: String,
     pub crc: u64,
@@ -270,7 +271,7 @@ mod tests {
     use super::*;
 
     fn fixture(rel: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ko/6.1.0-56-amd64").join(rel)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ko/6.1.0-56-amd64").join(rel)
     }
 
     #[test]

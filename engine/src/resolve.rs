@@ -224,8 +224,8 @@ pub struct Resolver<'a> {
 
 /// Which of the seven lookup steps found the modules (kmod stops at the first step
 /// that finds anything).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
 pub enum LookupStep {
     /// 1: `alias` lines of the configuration.
     ConfigAlias,
@@ -720,7 +720,8 @@ pub fn module_dirname(root: Option<&OsStr>, version: &OsStr) -> PathBuf {
 mod tests {
     use super::*;
 
-    const ROOT: &str = "fixtures/roots/modprobe-basic/lib/modules/1.0.0-rk";
+    const ROOT: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/roots/modprobe-basic/lib/modules/1.0.0-rk");
 
     fn config(text: &str) -> Config {
         let mut c = Config::default();

@@ -3,7 +3,7 @@
 //!
 //! - [`Kernel`] is the three module syscalls (`finit_module(2)`, `init_module(2)`,
 //!   `delete_module(2)`). [`linux::Linux`] is the real one and the only code that makes
-//!   them; [`fake::FakeKernel`] is a test double that records every call and keeps a
+//!   them; `fake::FakeKernel` (the `testing` feature) is a test double that records every call and keeps a
 //!   rooted `sys/module` tree and `proc/modules` as the kernel would.
 //! - [`System`] bundles a kernel with the root its `/proc` and `/sys` are read under
 //!   (`/` normally). [`System::detect`] picks the real kernel, or, in builds with the
@@ -13,6 +13,7 @@
 //! - [`decode`] says whether the kernel's own decompressor can take a compressed file.
 
 pub mod decode;
+#[cfg(feature = "testing")]
 pub mod fake;
 pub mod linux;
 pub mod sysfs;
@@ -59,6 +60,7 @@ impl System {
     }
 
     /// The fake kernel rooted at `root` (`root/sys/module`, `root/proc/modules`).
+    #[cfg(feature = "testing")]
     pub fn fake(root: impl Into<PathBuf>) -> System {
         let root = root.into();
         let release = std::fs::read_to_string(root.join("proc/sys/kernel/osrelease"))

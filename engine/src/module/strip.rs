@@ -78,7 +78,7 @@ mod tests {
     use super::*;
 
     fn hello() -> Vec<u8> {
-        std::fs::read("fixtures/ko/6.1.0-56-amd64/hello.ko").unwrap()
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ko/6.1.0-56-amd64/hello.ko")).unwrap()
     }
 
     #[test]

@@ -38,11 +38,12 @@ pub fn fields_from_strings<'a>(strings: impl IntoIterator<Item = &'a [u8]>) -> V
 }
 
 /// A module parameter as `modinfo` merges it from `parm=` and `parmtype=` fields.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Param {
     pub name: String,
     pub description: Option<String>,
-    #[serde(rename = "type")]
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: Option<String>,
 }
 

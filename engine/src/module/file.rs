@@ -13,8 +13,8 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// How a module file is compressed, as told by its first bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "lowercase"))]
 pub enum Compression {
     None,
     Xz,

@@ -465,7 +465,7 @@ mod source_tests {
     /// Reading sections on demand from a file gives what the in-memory view gives.
     #[test]
     fn file_source_matches_bytes() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/ko/6.1.0-56-amd64/hello.ko");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ko/6.1.0-56-amd64/hello.ko");
         let bytes = std::fs::read(path).unwrap();
         let file = std::fs::File::open(path).unwrap();
         let mem = Elf::parse(&bytes).unwrap();

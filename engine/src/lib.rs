@@ -26,6 +26,7 @@ pub mod explain;
 pub mod fnmatch;
 pub mod index;
 pub mod insert;
+#[cfg(feature = "serde")]
 pub mod json;
 pub mod kernel;
 pub mod lookup;

@@ -11,16 +11,14 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::config::{Config, Source};
 use crate::kernel::sysfs::{InitState, Sysfs};
 use crate::lookup::ModuleDir;
 use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
 
 /// Why a name resolved to nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
 pub enum NotFound {
     /// Not a valid alias (an unmatched `[` or `]`).
     BadName,
