@@ -16,9 +16,6 @@ _rkmod() {
             ",$1")
                 cmd="rkmod"
                 ;;
-            rkmod,completions)
-                cmd="rkmod__subcmd__completions"
-                ;;
             rkmod,deps)
                 cmd="rkmod__subcmd__deps"
                 ;;
@@ -34,17 +31,11 @@ _rkmod() {
             rkmod,list)
                 cmd="rkmod__subcmd__list"
                 ;;
-            rkmod,man)
-                cmd="rkmod__subcmd__man"
-                ;;
             rkmod,probe)
                 cmd="rkmod__subcmd__probe"
                 ;;
             rkmod,remove)
                 cmd="rkmod__subcmd__remove"
-                ;;
-            rkmod__subcmd__help,completions)
-                cmd="rkmod__subcmd__help__subcmd__completions"
                 ;;
             rkmod__subcmd__help,deps)
                 cmd="rkmod__subcmd__help__subcmd__deps"
@@ -61,9 +52,6 @@ _rkmod() {
             rkmod__subcmd__help,list)
                 cmd="rkmod__subcmd__help__subcmd__list"
                 ;;
-            rkmod__subcmd__help,man)
-                cmd="rkmod__subcmd__help__subcmd__man"
-                ;;
             rkmod__subcmd__help,probe)
                 cmd="rkmod__subcmd__help__subcmd__probe"
                 ;;
@@ -77,22 +65,8 @@ _rkmod() {
 
     case "${cmd}" in
         rkmod)
-            opts="-h -V --help --version info insert remove probe deps list completions man help"
+            opts="-h -V --help --version info insert remove probe deps list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        rkmod__subcmd__completions)
-            opts="-h -V --help --version bash elvish fish powershell zsh"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -175,22 +149,8 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__help)
-            opts="info insert remove probe deps list completions man help"
+            opts="info insert remove probe deps list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        rkmod__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -259,20 +219,6 @@ _rkmod() {
             return 0
             ;;
         rkmod__subcmd__help__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        rkmod__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -368,20 +314,6 @@ _rkmod() {
             ;;
         rkmod__subcmd__list)
             opts="-h -V --json --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        rkmod__subcmd__man)
-            opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -179,24 +179,6 @@ _arguments "${_arguments_options[@]}" : \
 '--version[Print version]' \
 && ret=0
 ;;
-(completions)
-_arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
-'-V[Print version]' \
-'--version[Print version]' \
-':shell:(bash elvish fish powershell zsh)' \
-&& ret=0
-;;
-(man)
-_arguments "${_arguments_options[@]}" : \
-'-h[Print help]' \
-'--help[Print help]' \
-'-V[Print version]' \
-'--version[Print version]' \
-':dir:_files' \
-&& ret=0
-;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_rkmod__subcmd__help_commands" \
@@ -233,14 +215,6 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
-(completions)
-_arguments "${_arguments_options[@]}" : \
-&& ret=0
-;;
-(man)
-_arguments "${_arguments_options[@]}" : \
-&& ret=0
-;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -263,16 +237,9 @@ _rkmod_commands() {
 'probe:Load or remove modules with their dependencies (modprobe)' \
 'deps:Generate modules.dep and the other module indexes (depmod)' \
 'list:List loaded modules (lsmod)' \
-'completions:Print a shell completion script' \
-'man:Write man pages into a directory' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rkmod commands' commands "$@"
-}
-(( $+functions[_rkmod__subcmd__completions_commands] )) ||
-_rkmod__subcmd__completions_commands() {
-    local commands; commands=()
-    _describe -t commands 'rkmod completions commands' commands "$@"
 }
 (( $+functions[_rkmod__subcmd__deps_commands] )) ||
 _rkmod__subcmd__deps_commands() {
@@ -288,16 +255,9 @@ _rkmod__subcmd__help_commands() {
 'probe:Load or remove modules with their dependencies (modprobe)' \
 'deps:Generate modules.dep and the other module indexes (depmod)' \
 'list:List loaded modules (lsmod)' \
-'completions:Print a shell completion script' \
-'man:Write man pages into a directory' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'rkmod help commands' commands "$@"
-}
-(( $+functions[_rkmod__subcmd__help__subcmd__completions_commands] )) ||
-_rkmod__subcmd__help__subcmd__completions_commands() {
-    local commands; commands=()
-    _describe -t commands 'rkmod help completions commands' commands "$@"
 }
 (( $+functions[_rkmod__subcmd__help__subcmd__deps_commands] )) ||
 _rkmod__subcmd__help__subcmd__deps_commands() {
@@ -324,11 +284,6 @@ _rkmod__subcmd__help__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'rkmod help list commands' commands "$@"
 }
-(( $+functions[_rkmod__subcmd__help__subcmd__man_commands] )) ||
-_rkmod__subcmd__help__subcmd__man_commands() {
-    local commands; commands=()
-    _describe -t commands 'rkmod help man commands' commands "$@"
-}
 (( $+functions[_rkmod__subcmd__help__subcmd__probe_commands] )) ||
 _rkmod__subcmd__help__subcmd__probe_commands() {
     local commands; commands=()
@@ -353,11 +308,6 @@ _rkmod__subcmd__insert_commands() {
 _rkmod__subcmd__list_commands() {
     local commands; commands=()
     _describe -t commands 'rkmod list commands' commands "$@"
-}
-(( $+functions[_rkmod__subcmd__man_commands] )) ||
-_rkmod__subcmd__man_commands() {
-    local commands; commands=()
-    _describe -t commands 'rkmod man commands' commands "$@"
 }
 (( $+functions[_rkmod__subcmd__probe_commands] )) ||
 _rkmod__subcmd__probe_commands() {

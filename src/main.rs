@@ -9,8 +9,7 @@
 // Under `cargo test` the entry point below is compiled out, so nothing looks used.
 #![cfg_attr(test, allow(dead_code, unused_imports))]
 
-mod cli;
-
+use rkmod_cli::cli;
 use std::ffi::{c_char, c_int};
 
 // The unit-test harness brings its own `main`.

@@ -54,7 +54,7 @@ impl Log {
     pub fn log(&self, level: Level, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log_raw(level, msg.as_ref());
         if level == Level::Fatal {
-            crate::cli::output::flush_stdout();
+            super::output::flush_stdout();
             std::process::exit(1);
         }
     }

@@ -1,6 +1,6 @@
 //! The native `rkmod` command line (clap): `info`, `insert`, `remove`, `probe`, `deps`
-//! and `list` over the same engines as the kmod applets. Hidden helpers generate man
-//! pages and completions.
+//! and `list` over the same engines as the kmod applets. Its man pages and shell
+//! completions are rendered from [`command`] by `cargo xtask` (not by the binary).
 
 use std::ffi::OsString;
 
@@ -32,15 +32,11 @@ pub enum Command {
     Deps(DepsArgs),
     /// List loaded modules (lsmod)
     List(ListArgs),
-    /// Print a shell completion script
-    #[command(hide = true)]
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Write man pages into a directory
-    #[command(hide = true)]
-    Man { dir: std::path::PathBuf },
+}
+
+/// The native command's definition (for man pages and completions).
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 /// `rkmod probe`: modprobe's options (the kmod spellings as the long names).
@@ -281,19 +277,6 @@ pub fn main(args: Vec<OsString>, stdio: super::stdio::Stdio) -> i32 {
     match cli.command {
         Command::Info(a) if a.json => super::info_json::run(&a.options(), &a.modules, &log),
         Command::Info(a) => info::run(&a.options(), &a.modules, &log),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "rkmod", &mut out);
-            super::output::write(&out);
-            0
-        }
-        Command::Man { dir } => match write_man_pages(&dir) {
-            Ok(()) => 0,
-            Err(e) => {
-                log.error(&format!("could not write man pages to {}: {e}", dir.display()));
-                1
-            }
-        },
         Command::Deps(d) => {
             let mut args = Vec::new();
             let flags = [
@@ -334,23 +317,6 @@ pub fn main(args: Vec<OsString>, stdio: super::stdio::Stdio) -> i32 {
             super::modprobe::run("rkmod".as_ref(), "rkmod", &p.applet_args(), stdio, native)
         }
     }
-}
-
-/// `rkmod.8` plus one page per visible subcommand (`rkmod-info.8`, ...).
-pub fn write_man_pages(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let cmd = Cli::command();
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).section("8").render(&mut buf)?;
-    std::fs::write(dir.join("rkmod.8"), &buf)?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("rkmod-{}", sub.get_name());
-        let sub = sub.clone().name(Box::leak(name.clone().into_boxed_str()) as &str);
-        let mut buf = Vec::new();
-        clap_mangen::Man::new(sub).section("8").render(&mut buf)?;
-        std::fs::write(dir.join(format!("{name}.8")), &buf)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
