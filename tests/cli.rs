@@ -14,16 +14,6 @@ fn rkmod() -> Command {
     c
 }
 
-fn read_dir_sorted(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn native_info_adds_build_id() {
     let ko = fixture_ko("hello.ko");
