@@ -3,7 +3,6 @@
 
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::util::{applet, fixture_ko, rkmod_bin};
