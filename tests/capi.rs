@@ -40,17 +40,30 @@ fn fixture_dir() -> PathBuf {
 }
 
 struct Built {
-    _dir: tempfile::TempDir,
     exe: PathBuf,
     fake: PathBuf,
 }
 
-/// The exerciser, built once per test process, and the fake kernel states.
+/// The exerciser, built once per test process (into cargo's target/tmp, one
+/// directory per process, so concurrent runs do not meet), and the fake kernel
+/// states.
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let exe = dir.path().join("kmod-exerciser");
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // those of test processes that are gone
+        for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("capi-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = tmp.join(format!("capi-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("kmod-exerciser");
         let flags = Command::new("pkg-config")
             .args(["--cflags", "--libs", "libkmod"])
             .output()
@@ -70,10 +83,10 @@ fn built() -> &'static Built {
             .output()
             .expect("gcc is not installed: run tests/run-all");
         assert!(o.status.success(), "build failed:\n{}", String::from_utf8_lossy(&o.stderr));
-        let fake = dir.path().join("fake-kernel");
+        let fake = dir.join("fake-kernel");
         let o = Command::new(capi_dir().join("make-fake-kernel")).arg(&fake).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        Built { _dir: dir, exe, fake }
+        Built { exe, fake }
     })
 }
 
