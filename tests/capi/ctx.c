@@ -187,7 +187,7 @@ void capture_stderr_end(bool print)
 	free(buf);
 }
 
-static struct kmod_ctx *new_ctx_with_2(const char *dirname, const char *const *config, bool print)
+struct kmod_ctx *new_ctx_ex(const char *dirname, const char *const *config, bool print)
 {
 	struct kmod_ctx *ctx;
 
@@ -205,7 +205,7 @@ static struct kmod_ctx *new_ctx_with_2(const char *dirname, const char *const *c
 
 struct kmod_ctx *new_ctx_with(const char *dirname, const char *const *config)
 {
-	return new_ctx_with_2(dirname, config, true);
+	return new_ctx_ex(dirname, config, true);
 }
 
 static const char *const *configured(void)
@@ -219,10 +219,10 @@ static const char *const *configured(void)
 
 struct kmod_ctx *new_ctx(const char *dirname)
 {
-	return new_ctx_with_2(dirname, configured(), true);
+	return new_ctx_ex(dirname, configured(), true);
 }
 
 struct kmod_ctx *new_ctx_quiet(const char *dirname)
 {
-	return new_ctx_with_2(dirname, configured(), false);
+	return new_ctx_ex(dirname, configured(), false);
 }

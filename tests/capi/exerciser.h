@@ -105,6 +105,9 @@ struct kmod_ctx *new_ctx(const char *dirname);
 struct kmod_ctx *new_ctx_quiet(const char *dirname);
 /* As new_ctx with an explicit config vector (NULL: library default). */
 struct kmod_ctx *new_ctx_with(const char *dirname, const char *const *config);
+/* Both; without print, nothing is printed and what kmod_new logs is dropped (a
+ * context on the host's /lib/modules/$(uname -r) or the cwd reads files there). */
+struct kmod_ctx *new_ctx_ex(const char *dirname, const char *const *config, bool print);
 /* fd 2 captured from begin to end; end prints what was written as "stderr ..."
  * lines (when print) and restores fd 2. */
 void capture_stderr_begin(void);

@@ -224,7 +224,8 @@ int mode_resources(void)
 	kmod_unref(ctx2);
 	if (chdir(cwd) < 0)
 		die("chdir back");
-	ctx2 = new_ctx_with(NULL, conf);
+	/* the host's module directory: its modules.softdep is read, and not printed */
+	ctx2 = new_ctx_ex(NULL, conf, false);
 	uname(&u);
 	snprintf(expect, sizeof(expect), "/lib/modules/%s", u.release);
 	out("dirname of NULL is /lib/modules/$(uname -r): %s\n",
