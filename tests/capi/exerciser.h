@@ -143,7 +143,7 @@ int fake_kernel_enter(const char *dir);
 /* ---- per-module reports (module.c) --------------------------------------- */
 
 /* Everything about one module object; depth is the indentation. */
-void report_module(int depth, struct kmod_ctx *ctx, struct kmod_module *mod, bool deep);
+void report_module(int depth, struct kmod_module *mod, bool deep);
 /* The probe variants: dry runs under each flag; with all_variants and real_probe
  * also two through the fake kernel (run_install prints instead of running). */
 void report_probes(int depth, struct kmod_module *mod, bool all_variants);

@@ -251,7 +251,7 @@ static void bad_args_with_ctx(struct kmod_ctx *ctx)
 	err = kmod_module_new_from_name(ctx, "no_such_module_xyz", &m);
 	out("new_from_name(no_such_module_xyz): %s\n", rc(err));
 	if (err == 0) {
-		report_module(1, ctx, m, true);
+		report_module(1, m, true);
 		probe_one(1, m, KMOD_PROBE_DRY_RUN, NULL, 0);
 		probe_one(1, m, 0, NULL, 0);
 		out("insert_module: %s\n", rc(kmod_module_insert_module(m, 0, NULL)));

@@ -45,7 +45,7 @@ int mode_loaded(void)
 	kmod_list_foreach(l, list) {
 		struct kmod_module *m = kmod_module_get_module(l);
 
-		report_module(1, ctx, m, true);
+		report_module(1, m, true);
 		probe_one(2, m, KMOD_PROBE_DRY_RUN, NULL, 0);
 		probe_one(2, m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_FAIL_ON_LOADED, NULL, 0);
 		probe_one(2, m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED, NULL, 0);
@@ -72,7 +72,7 @@ int mode_loaded(void)
 		err = kmod_module_new_from_name(ctx, names.v[i], &m);
 		out("new_from_name %s: %s\n", names.v[i], rc(err));
 		if (err == 0) {
-			report_module(1, ctx, m, false);
+			report_module(1, m, false);
 			probe_one(2, m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_FAIL_ON_LOADED, NULL, 0);
 			kmod_module_unref(m);
 		}
@@ -276,7 +276,7 @@ int mode_paths(void)
 		err = kmod_module_new_from_path(ctx, opt.ko[i], &m);
 		out("  new_from_path: %s\n", rc(err));
 		if (err == 0) {
-			report_module(1, ctx, m, true);
+			report_module(1, m, true);
 			set_fake(ENOSYS, 0, 0);
 			insert(m, 0, NULL);
 			set_fake(0, 0, 0);

@@ -96,7 +96,7 @@ static void exercise(struct kmod_ctx *ctx, const char *kind, const char *name, b
 
 		if (first == NULL)
 			first = kmod_module_ref(m);
-		report_module(2, ctx, m, deep);
+		report_module(2, m, deep);
 		report_probes(3, m, deep);
 		kmod_module_unref(m);
 	}

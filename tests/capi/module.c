@@ -198,12 +198,11 @@ static void p_field(int depth, const char *label, const char *value)
 	out("\n");
 }
 
-void report_module(int depth, struct kmod_ctx *ctx, struct kmod_module *mod, bool deep)
+void report_module(int depth, struct kmod_module *mod, bool deep)
 {
 	struct kmod_list *deps, *pre = NULL, *post = NULL;
 	int err;
 
-	(void)ctx;
 	indent(depth);
 	out("module ");
 	pstr(kmod_module_get_name(mod));
@@ -254,7 +253,6 @@ void report_module(int depth, struct kmod_ctx *ctx, struct kmod_module *mod, boo
 }
 
 /* ---- probes ----------------------------------------------------------------- */
-
 
 static void print_action(struct kmod_module *m, bool install, const char *options)
 {
