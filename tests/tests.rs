@@ -2,6 +2,7 @@
 
 mod util;
 
+mod capi;
 mod cli;
 mod depmod_cache;
 mod depmod_safety;
