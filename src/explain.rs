@@ -40,10 +40,12 @@ pub struct Entry {
     pub line: Vec<u8>,
     /// Where it was read.
     pub source: Source,
+    /// Something about the line that does not do what it seems to (kmod is silent).
+    pub warning: Option<String>,
 }
 
 fn entry(parts: &[&[u8]], source: &Source) -> Entry {
-    Entry { line: parts.concat(), source: source.clone() }
+    Entry { line: parts.concat(), source: source.clone(), warning: None }
 }
 
 /// One step of the plan.
@@ -184,7 +186,10 @@ pub fn explain(
         let softdeps: Vec<Entry> = config
             .softdeps_matching(&m.name)
             .into_iter()
-            .map(|s| entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source))
+            .map(|s| Entry {
+                warning: s.unread_marker_warning(),
+                ..entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source)
+            })
             .collect();
         let commands = |list: Vec<&crate::config::Command>, kind: &[u8]| -> Vec<Entry> {
             list.into_iter().map(|c| entry(&[kind, b" ", &c.modname, b" ", &c.command], &c.source)).collect()

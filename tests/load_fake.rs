@@ -689,3 +689,41 @@ fn bytes_that_are_not_utf8_pass_through() {
     assert!(o.stdout.starts_with(b"caf\xe9\n"), "{}", text(&o.stdout));
     assert!(o.stdout.windows(4).any(|w| w == b"\xe9t\xe9 "), "{}", text(&o.stdout));
 }
+
+/// `softdep NAME  pre: ...` (two blanks): kmod ignores that `pre:` without a word; the
+/// applet does the same, `rkmod probe` warns with the file and line, and so do
+/// `--explain` and `--json`.
+#[test]
+fn native_probe_warns_about_a_softdep_marker_after_two_blanks() {
+    let r = Root::new(&["hello", "hello_soft", "chain_c"]);
+    r.config("softdep chain_c  pre: hello post: hello_soft\n");
+    let conf = r.confdir.join("test.conf").display().to_string();
+    let o = r.modprobe(&["--show-depends", "chain_c"]);
+    ok(&o);
+    assert_eq!(text(&o.stderr), "", "the applet is as silent as kmod");
+    assert!(!text(&o.stdout).contains("/hello.ko"), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("/hello_soft.ko"), "{}", text(&o.stdout));
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&r.confdir).args(args);
+        c.output().unwrap().into()
+    };
+    let warning = format!(
+        "{conf}:1: softdep chain_c: 'pre:' right after two blanks is not read as a marker (kmod takes ' pre:' for a module name and ignores it, with the names after it up to the next marker): remove the extra blank"
+    );
+    let o = rk(&["--show-depends", "chain_c"]);
+    ok(&o);
+    assert_eq!(text(&o.stderr), format!("rkmod: WARNING: {warning}\n"));
+    assert!(!text(&o.stdout).contains("/hello.ko"), "{}", text(&o.stdout));
+    let o = rk(&["--explain", "chain_c"]);
+    let t = text(&o.stdout);
+    assert!(
+        t.contains(&format!(
+            "    softdep chain_c post: hello_soft    ({conf}:1)\n      warning: {warning}\n"
+        )),
+        "{t}"
+    );
+    let o = rk(&["--json", "chain_c"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["queries"][0]["modules"][0]["softdep"]["warning"], warning.as_str());
+}

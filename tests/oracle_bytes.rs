@@ -24,12 +24,12 @@ use crate::util::{applet, describe_diff, fixtures, kmod_tool, Outcome};
 const VER: &str = "1.0.0-rk";
 
 /// A scratch directory with a config dir and a kernel command line.
-struct Scratch {
+pub(crate) struct Scratch {
     dir: tempfile::TempDir,
 }
 
 impl Scratch {
-    fn new(config: &[u8], cmdline: &[u8]) -> Scratch {
+    pub(crate) fn new(config: &[u8], cmdline: &[u8]) -> Scratch {
         let s = Scratch { dir: tempfile::tempdir().unwrap() };
         std::fs::create_dir_all(s.conf()).unwrap();
         s.set(config, cmdline);
@@ -50,7 +50,7 @@ impl Scratch {
     }
 
     /// `-C CONF -d ROOT -S VER` and `args`.
-    fn modprobe_args(&self, args: &[&[u8]]) -> Vec<OsString> {
+    pub(crate) fn modprobe_args(&self, args: &[&[u8]]) -> Vec<OsString> {
         let mut v: Vec<OsString> = vec!["-C".into(), self.conf().into(), "-d".into(), root().into()];
         v.extend(["-S".into(), VER.into()]);
         v.extend(args.iter().map(|a| OsString::from_vec(a.to_vec())));
@@ -79,7 +79,12 @@ impl Scratch {
     }
 
     /// Run `tool` from kmod and from rkmod; a description of how they differ.
-    fn compare(&self, tool: &str, args: &[OsString], env: &[(&str, &[u8])]) -> (Option<String>, Outcome) {
+    pub(crate) fn compare(
+        &self,
+        tool: &str,
+        args: &[OsString],
+        env: &[(&str, &[u8])],
+    ) -> (Option<String>, Outcome) {
         let theirs = self.run(kmod_tool(tool), args, env);
         let ours = self.run(applet(tool), args, env);
         let diff = (ours != theirs).then(|| {
@@ -112,7 +117,7 @@ fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     out
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 

@@ -14,4 +14,5 @@ mod oracle_depmod;
 mod oracle_loaded;
 mod oracle_modinfo;
 mod oracle_modprobe;
+mod oracle_quirks;
 mod robustness;

@@ -41,6 +41,9 @@ fn entry(out: &mut Vec<u8>, indent: &str, e: &Entry, tail: &str) {
     out.extend_from_slice(&e.source.to_bytes());
     out.extend_from_slice(tail.as_bytes());
     out.extend_from_slice(b")\n");
+    if let Some(w) = &e.warning {
+        let _ = writeln!(out, "      warning: {w}");
+    }
 }
 
 /// The text of `--explain`.
@@ -177,6 +180,9 @@ fn entry_json(e: &Entry) -> Value {
     let mut m = Map::new();
     put(&mut m, "line", &e.line);
     put(&mut m, "source", &e.source.to_bytes());
+    if let Some(w) = &e.warning {
+        m.insert("warning".into(), w.as_str().into());
+    }
     Value::Object(m)
 }
 

@@ -369,6 +369,12 @@ pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: N
         log_bytes::plain(&line);
     }
     log.verbosity = o.verbose;
+    if native.enabled {
+        // What kmod passes over in silence: rkmod probe says it.
+        for w in warnings.iter().filter(|w| !w.kmod_reports()) {
+            log.warn(&w.message);
+        }
+    }
     let dir = ModuleDir::new(&dirname);
     let mut env_value = std::env::var_os("MODPROBE_OPTIONS");
     for tok in &o.env_options {

@@ -114,6 +114,9 @@ pub struct Softdep {
     pub pre: Vec<Vec<u8>>,
     pub post: Vec<Vec<u8>>,
     pub source: Source,
+    /// `pre:` or `post:` written right after two blanks, which kmod does not recognise
+    /// (see [`crate::config::parse`]); the names it would have introduced are dropped.
+    pub unread_marker: Option<String>,
     /// What kmod 30's `modprobe -c` prints after the name (see [`Softdep::kmod_text`]).
     kmod_text: Vec<u8>,
 }
@@ -132,13 +135,24 @@ impl Softdep {
         let mut deps: Vec<(bool, &[u8])> = pre.iter().map(|d| (false, d.as_slice())).collect();
         deps.extend(post.iter().map(|d| (true, d.as_slice())));
         let kmod_text = kmod_softdep_text(&deps);
-        Softdep { modname, pre, post, source, kmod_text }
+        Softdep { modname, pre, post, source, unread_marker: None, kmod_text }
     }
 
     /// Build from the dependencies in the order they were written (`true` = post).
     pub(crate) fn from_ordered(modname: Vec<u8>, deps: &[(bool, &[u8])], source: Source) -> Softdep {
         let pick = |post: bool| deps.iter().filter(|(p, _)| *p == post).map(|(_, d)| d.to_vec()).collect();
-        Softdep { pre: pick(false), post: pick(true), kmod_text: kmod_softdep_text(deps), modname, source }
+        let kmod_text = kmod_softdep_text(deps);
+        Softdep { pre: pick(false), post: pick(true), kmod_text, modname, source, unread_marker: None }
+    }
+
+    /// rkmod's warning about [`Softdep::unread_marker`], naming the file and line.
+    pub fn unread_marker_warning(&self) -> Option<String> {
+        let marker = self.unread_marker.as_deref()?;
+        Some(format!(
+            "{}: softdep {}: '{marker}' right after two blanks is not read as a marker (kmod takes ' {marker}' for a module name and ignores it, with the names after it up to the next marker): remove the extra blank",
+            self.source,
+            String::from_utf8_lossy(&self.modname),
+        ))
     }
 
     /// The text kmod 30's `modprobe -c` prints after `softdep NAME `. kmod keeps all the
@@ -224,6 +238,9 @@ pub enum WarningKind {
     CmdlineBadModname { modname: Vec<u8>, shown: Vec<u8> },
     /// `/proc/cmdline` could not be read (kmod says nothing).
     CmdlineUnreadable { errno: i32 },
+    /// A softdep whose first `pre:` or `post:` follows two blanks (`softdep m  pre: a`):
+    /// kmod does not recognise it and drops the names up to the next marker, silently.
+    SoftdepMarkerIgnored { marker: String },
 }
 
 /// The log prefixes kmod 30 (Debian 12) writes before its config errors: they come from
@@ -261,7 +278,10 @@ impl Warning {
     pub fn kmod_reports(&self) -> bool {
         !matches!(
             self.kind,
-            WarningKind::Unreadable { .. } | WarningKind::MissingPath | WarningKind::CmdlineUnreadable { .. }
+            WarningKind::Unreadable { .. }
+                | WarningKind::MissingPath
+                | WarningKind::CmdlineUnreadable { .. }
+                | WarningKind::SoftdepMarkerIgnored { .. }
         )
     }
 
@@ -291,7 +311,8 @@ impl Warning {
             }
             WarningKind::Unreadable { .. }
             | WarningKind::MissingPath
-            | WarningKind::CmdlineUnreadable { .. } => Vec::new(),
+            | WarningKind::CmdlineUnreadable { .. }
+            | WarningKind::SoftdepMarkerIgnored { .. } => Vec::new(),
         }
     }
 }

@@ -23,7 +23,13 @@
 //! - `blacklist MODNAME` (more tokens ignored);
 //! - `softdep MODNAME TEXT`: TEXT as for options, then `pre:` and `post:` switch lists;
 //!   tokens before the first of them are ignored; `softdep m x` is a softdep with no
-//!   dependencies; dependency names are not normalised;
+//!   dependencies; dependency names are not normalised. TEXT is split the way kmod's
+//!   `kmod_config_add_softdep` splits it: on any `isspace` byte (so also CR, VT, FF),
+//!   and when TEXT starts with exactly one blank (two blanks, or tab and blank, after
+//!   the name) that blank belongs to the first token, so a `pre:` or `post:` there is
+//!   not recognised (kmod reads ` pre:` as a name and drops it with the names after it
+//!   up to the next marker); rkmod follows, and says so
+//!   ([`WarningKind::SoftdepMarkerIgnored`], which kmod does not print);
 //! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT is a name;
 //! - `include`, `config`: `<file>: command <c> is deprecated and not parsed anymore`;
 //! - anything else: `<file> line <n>: ignoring bad line starting with '<cmd>'`, except
@@ -253,8 +259,19 @@ pub fn parse_into(
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
-                        let deps = softdep_deps(rest);
-                        config.softdeps.push(Softdep::from_ordered(modname, &deps, source()));
+                        let (deps, unread) = softdep_deps(rest);
+                        let mut sd = Softdep::from_ordered(modname, &deps, source());
+                        sd.unread_marker = unread.map(|m| String::from_utf8_lossy(m).into_owned());
+                        if let (Some(marker), Some(message)) = (&sd.unread_marker, sd.unread_marker_warning())
+                        {
+                            warnings.push(Warning {
+                                message,
+                                kind: WarningKind::SoftdepMarkerIgnored { marker: marker.clone() },
+                                file: Some(file.to_path_buf()),
+                                line: Some(ll.line),
+                            });
+                        }
+                        config.softdeps.push(sd);
                         true
                     }
                     _ => false,
@@ -341,23 +358,64 @@ pub fn parse_into(
     }
 }
 
-/// The dependency names of a softdep line in the order written (`true` = post).
-fn softdep_deps(rest: &[u8]) -> Vec<(bool, &[u8])> {
+/// C's `isspace` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The tokens of a softdep's TEXT as kmod delimits them (`kmod_config_add_softdep`):
+/// split on `isspace` bytes, runs of them collapsed, except that one blank at the very
+/// start stays in the first token.
+fn softdep_tokens(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut was_space = false;
+    for i in 0..=text.len() {
+        if i < text.len() {
+            if !is_c_space(text[i]) {
+                was_space = false;
+                continue;
+            }
+            if was_space {
+                start = i + 1;
+                continue;
+            }
+            was_space = true;
+            if start >= i {
+                continue;
+            }
+        } else if was_space || start >= i {
+            break;
+        }
+        out.push(&text[start..i]);
+        start = i + 1;
+    }
+    out
+}
+
+/// Softdep names in the order written, `true` for a post name.
+type OrderedDeps<'a> = Vec<(bool, &'a [u8])>;
+
+/// The dependency names of a softdep line in the order written, and the marker kmod
+/// did not recognise because of a leading blank (see the module docs).
+fn softdep_deps(rest: &[u8]) -> (OrderedDeps<'_>, Option<&[u8]>) {
     let mut deps = Vec::new();
     let mut mode: Option<bool> = None;
-    let mut t = Tokens::new(rest);
-    while let Some(tok) = t.next() {
+    let mut unread = None;
+    for tok in softdep_tokens(rest) {
         match tok {
             b"pre:" => mode = Some(false),
             b"post:" => mode = Some(true),
             _ => {
                 if let Some(post) = mode {
                     deps.push((post, tok));
+                } else if let Some(marker @ (b"pre:" | b"post:")) = tok.strip_prefix(b" ") {
+                    unread = Some(marker);
                 }
             }
         }
     }
-    deps
+    (deps, unread)
 }
 
 #[cfg(test)]
@@ -533,6 +591,41 @@ mod tests {
             show(&c),
             "softdep n \nsoftdep o \nsoftdep s_1 pre: a-b bpost: c-d\nsoftdep s2 pre: a b cpost: b\nsoftdep s3 \nsoftdep s4 post: x\n"
         );
+    }
+
+    #[test]
+    fn softdep_tokens_like_kmod() {
+        fn t(s: &[u8]) -> Vec<&str> {
+            softdep_tokens(s).into_iter().map(|t| t.to_str().unwrap()).collect()
+        }
+        assert_eq!(t(b"pre: a  b\tpost: c "), ["pre:", "a", "b", "post:", "c"]);
+        assert_eq!(t(b" pre: a"), [" pre:", "a"]);
+        assert_eq!(t(b"  pre: a"), ["pre:", "a"]);
+        assert_eq!(t(b"\t pre: a"), ["pre:", "a"]);
+        assert_eq!(t(b"pre:\ra\x0bb\x0cc"), ["pre:", "a", "b", "c"]);
+        assert_eq!(t(b" "), Vec::<&str>::new());
+        assert_eq!(t(b""), Vec::<&str>::new());
+        assert_eq!(t(b" x"), [" x"]);
+    }
+
+    #[test]
+    fn softdep_marker_after_two_blanks_is_not_read() {
+        let (c, w) = parse("softdep e1000e  pre: a post: b\nsoftdep m\t post: x\nsoftdep n   pre: y\n");
+        assert!(c.softdeps[0].pre.is_empty());
+        assert_eq!(strs(&c.softdeps[0].post), ["b"]);
+        assert!(c.softdeps[1].post.is_empty());
+        assert_eq!(strs(&c.softdeps[2].pre), ["y"]);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].kind, WarningKind::SoftdepMarkerIgnored { marker: "pre:".into() });
+        assert_eq!(w[0].line, Some(1));
+        assert!(
+            w[0].message.starts_with("t.conf:1: softdep e1000e: 'pre:' right after two blanks"),
+            "{}",
+            w[0].message
+        );
+        assert_eq!(w[1].line, Some(2));
+        assert!(!w[0].kmod_reports());
+        assert!(super::super::kmod30_stderr(&w).is_empty());
     }
 
     #[test]
