@@ -24,6 +24,9 @@ use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
 pub enum NotFound {
     /// Not a valid alias (an unmatched `[` or `]`).
     BadName,
+    /// A configured alias matched, but its module name and pattern are longer than
+    /// libkmod can hold (4096 bytes with a separator and a NUL): kmod fails the lookup.
+    AliasTooLong,
     /// The module directory does not exist (wrong kernel version, or no modules
     /// installed for it).
     NoModuleDirectory,
@@ -142,6 +145,10 @@ pub fn explain(
         Ok(ids) => ids,
         Err(LookupError::BadAlias) => {
             ex.not_found = Some(NotFound::BadName);
+            return Ok(ex);
+        }
+        Err(LookupError::NameTooLong) => {
+            ex.not_found = Some(NotFound::AliasTooLong);
             return Ok(ex);
         }
         Err(LookupError::Index(e)) => return Err(e),

@@ -41,3 +41,43 @@ softdep devnode   pre: chain_b  post:  hello_soft
     assert!(contains(&seen[0].stdout, b"\nsoftdep hello_user pre: chain_c hello_soft chain_a\n"));
     assert!(!contains(&seen[1].stdout, b"chain_c.ko"), "{}", String::from_utf8_lossy(&seen[1].stdout));
 }
+
+/// A config alias whose module name and pattern together pass kmod's PATH_MAX
+/// (`namelen + aliaslen + 2 > 4096`): libkmod cannot make the module object, says
+/// `Could not create module for alias=... modname=...: File name too long`, and the
+/// whole lookup fails: "not found", exit 1 (kmod 34.2 agrees, in other words).
+#[test]
+#[ignore = "needs root (a private mount namespace) and kmod: run tests/run-all"]
+fn alias_target_too_long_like_kmod() {
+    let config = format!(
+        "alias longx {}\nalias longy {}\nalias longw {}\nalias longv hello\nalias longv {}\nsoftdep hello pre: longx chain_c\n",
+        "a".repeat(4095),
+        "b".repeat(4090),
+        "c".repeat(4089),
+        "d".repeat(5000),
+    );
+    let s = Scratch::new(config.as_bytes(), b"quiet\n");
+    let mut failures = Vec::new();
+    let mut seen = Vec::new();
+    for args in [
+        &[&b"--show-depends"[..], b"longx"][..],
+        &[b"--show-depends", b"longy"],
+        &[b"--show-depends", b"longw"],
+        &[b"--show-depends", b"longv"],
+        &[b"-R", b"longx"],
+        &[b"-a", b"--show-depends", b"longx", b"chain_c"],
+        &[b"-r", b"longx"],
+        &[b"--show-depends", b"hello"],
+    ] {
+        let (diff, theirs) = s.compare("modprobe", &s.modprobe_args(args), &[]);
+        failures.extend(diff);
+        seen.push(theirs);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(seen[0].status, Some(1));
+    assert!(contains(&seen[0].stderr, b": File name too long\nmodprobe: FATAL: Module longx not found"));
+    assert_eq!(seen[1].status, Some(1));
+    assert_eq!(seen[2].status, Some(0), "4089 + 5 + 2 = 4096 still fits");
+    assert_eq!(seen[3].status, Some(1), "one bad match fails the whole lookup");
+    assert!(contains(&seen[7].stderr, b"failed to lookup soft dependency 'longx', continuing anyway."));
+}

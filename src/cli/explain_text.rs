@@ -63,6 +63,9 @@ pub fn text(all: &[Explanation], dir: &Path) -> Vec<u8> {
             let d = path_bytes(dir);
             let why: Vec<u8> = match nf {
                 NotFound::BadName => b"not a valid name: an unmatched [ or ]".to_vec(),
+                NotFound::AliasTooLong => {
+                    b"not found: a configured alias matched, but its module name and pattern together pass kmod's 4096-byte limit (File name too long)".to_vec()
+                }
                 NotFound::NoModuleDirectory => [&b"not found: "[..], d, b" does not exist"].concat(),
                 NotFound::NoIndex => {
                     [&b"not found: "[..], d, b" has no modules.dep.bin (run rkmod deps)"].concat()

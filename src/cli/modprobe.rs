@@ -580,8 +580,11 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 return false;
             }
-            // kmod returns the lookup's EINVAL without a word.
-            Err(resolve::LookupError::BadAlias) => return false,
+            // kmod returns the lookup's error without a word of its own.
+            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => {
+                self.diagnostics(&mut r);
+                return false;
+            }
         };
         if list.is_empty() {
             self.fail(&[b"Module ", name, b" not found.", self.reason().as_bytes()].concat());
@@ -640,6 +643,13 @@ impl Run<'_> {
         }
     }
 
+    /// Print what libkmod logged while resolving, as kmod 30 prints it.
+    fn diagnostics(&self, r: &mut Resolver<'_>) {
+        for d in r.take_diagnostics() {
+            self.libkmod(Level::Error, &d.kmod30_message());
+        }
+    }
+
     /// Whether kmod prints actions: with `-D` or `-v` (kmod 30's `-n` alone does not).
     fn showing(&self) -> bool {
         self.o.do_show || self.o.verbose > Level::Warning as i32
@@ -663,8 +673,9 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 Vec::new()
             }
-            Err(resolve::LookupError::BadAlias) => Vec::new(),
+            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => Vec::new(),
         };
+        self.diagnostics(&mut r);
         if list.is_empty() {
             let dir = self.dir.path().as_os_str().as_bytes();
             self.fail(
@@ -687,9 +698,7 @@ impl Run<'_> {
             return true;
         }
         let plan = r.plan(id, extra);
-        for d in r.take_diagnostics() {
-            self.libkmod(Level::Error, &d.kmod30_message());
-        }
+        self.diagnostics(r);
         let plan = match plan {
             Ok(plan) => plan,
             Err(e) => {
