@@ -86,6 +86,9 @@ pub struct ModuleExplanation {
     pub blacklisted: bool,
     pub softdep: Option<Entry>,
     pub shadowed_softdeps: Vec<Entry>,
+    /// The first matching `weakdep` (kmod 33): shown, never loaded.
+    pub weakdep: Option<Entry>,
+    pub shadowed_weakdeps: Vec<Entry>,
     pub install: Option<Entry>,
     pub shadowed_installs: Vec<Entry>,
     pub remove: Option<Entry>,
@@ -198,6 +201,11 @@ pub fn explain(
                 ..entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source)
             })
             .collect();
+        let weakdeps: Vec<Entry> = config
+            .weakdeps_matching(&m.name)
+            .into_iter()
+            .map(|w| entry(&[b"weakdep ", &w.modname, b" ", &w.deps.join(&b' ')], &w.source))
+            .collect();
         let commands = |list: Vec<&crate::config::Command>, kind: &[u8]| -> Vec<Entry> {
             list.into_iter().map(|c| entry(&[kind, b" ", &c.modname, b" ", &c.command], &c.source)).collect()
         };
@@ -212,6 +220,7 @@ pub fn explain(
             }
         };
         let (softdep, shadowed_softdeps) = split(softdeps);
+        let (weakdep, shadowed_weakdeps) = split(weakdeps);
         let (install, shadowed_installs) = split(installs);
         let (remove, shadowed_removes) = split(removes);
         let plan = resolver.plan(id, extra)?;
@@ -232,6 +241,8 @@ pub fn explain(
             blacklisted,
             softdep,
             shadowed_softdeps,
+            weakdep,
+            shadowed_weakdeps,
             install,
             shadowed_installs,
             remove,

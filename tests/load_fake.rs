@@ -727,3 +727,37 @@ fn native_probe_warns_about_a_softdep_marker_after_two_blanks() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["queries"][0]["modules"][0]["softdep"]["warning"], warning.as_str());
 }
+
+/// `weakdep` (kmod 33): read by the applet and `rkmod probe`, never loaded; `--explain`
+/// and `--json` show the line that applies with its file and line.
+#[test]
+fn weakdeps_are_shown_not_loaded() {
+    let r = Root::new(&["hello", "hello_soft", "chain_c"]);
+    r.config("weakdep chain_c hello hello_soft\nweakdep chain* nothing\n");
+    let conf = r.confdir.join("test.conf").display().to_string();
+    ok(&r.modprobe(&["chain_c"]));
+    assert_eq!(r.loaded(), ["chain_c"], "weak dependencies are not loaded");
+    let o = r.modprobe(&["-c"]);
+    assert!(
+        text(&o.stdout).contains("\nweakdep chain_c hello hello_soft\nweakdep chain* nothing\n"),
+        "{}",
+        text(&o.stdout)
+    );
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&r.confdir).args(args);
+        c.output().unwrap().into()
+    };
+    let t = text(&rk(&["--explain", "chain_c"]).stdout);
+    assert!(t.contains(&format!("    weakdep chain_c hello hello_soft    ({conf}:1)\n")), "{t}");
+    assert!(
+        t.contains(&format!("only the first weakdep applies: weakdep chain* nothing    ({conf}:2)")),
+        "{t}"
+    );
+    assert!(t.contains("weak dependencies are not loaded by modprobe"), "{t}");
+    let v: Value = serde_json::from_slice(&rk(&["--json", "chain_c"]).stdout).unwrap();
+    let m = &v["queries"][0]["modules"][0];
+    assert_eq!(m["weakdep"]["line"], "weakdep chain_c hello hello_soft");
+    assert_eq!(m["weakdep"]["source"], format!("{conf}:1"));
+    assert_eq!(m["shadowed_weakdeps"][0]["line"], "weakdep chain* nothing");
+}

@@ -7,6 +7,7 @@ mod depmod_cache;
 mod depmod_safety;
 mod depmod_trees;
 mod golden;
+mod golden_kmod34;
 mod load_fake;
 mod modprobe_golden;
 mod oracle_bytes;

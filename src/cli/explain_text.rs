@@ -122,6 +122,7 @@ fn module_text(out: &mut Vec<u8>, m: &ModuleExplanation) {
     }
     for (first, shadowed, what) in [
         (&m.softdep, &m.shadowed_softdeps, "softdep"),
+        (&m.weakdep, &m.shadowed_weakdeps, "weakdep"),
         (&m.install, &m.shadowed_installs, "install"),
         (&m.remove, &m.shadowed_removes, "remove"),
     ] {
@@ -131,6 +132,9 @@ fn module_text(out: &mut Vec<u8>, m: &ModuleExplanation) {
         for e in shadowed {
             entry(out, &format!("    warning: shadowed, only the first {what} applies: "), e, "");
         }
+    }
+    if m.weakdep.is_some() {
+        let _ = writeln!(out, "    note: weak dependencies are not loaded by modprobe (they tell initramfs builders what the module may request)");
     }
     if m.install.is_some() && m.softdep.is_some() {
         let _ = writeln!(
@@ -222,6 +226,8 @@ fn module_json(x: &ModuleExplanation) -> Value {
     m.insert("blacklisted".into(), x.blacklisted.into());
     m.insert("softdep".into(), entry_opt(&x.softdep));
     m.insert("shadowed_softdeps".into(), entries(&x.shadowed_softdeps));
+    m.insert("weakdep".into(), entry_opt(&x.weakdep));
+    m.insert("shadowed_weakdeps".into(), entries(&x.shadowed_weakdeps));
     m.insert("install".into(), entry_opt(&x.install));
     m.insert("shadowed_installs".into(), entries(&x.shadowed_installs));
     m.insert("remove".into(), entry_opt(&x.remove));

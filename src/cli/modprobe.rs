@@ -364,7 +364,7 @@ pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: N
     // both would report each problem twice, under the wrong path).
     let defaults: Vec<PathBuf> = KMOD30_CONFIG_DIRS.iter().map(PathBuf::from).collect();
     let paths = if o.config_paths.is_empty() { &defaults } else { &o.config_paths };
-    let (config, warnings) = Config::load(sys.root(), Some(&dirname), paths, LoadOptions::kmod30());
+    let (config, warnings) = Config::load(sys.root(), Some(&dirname), paths, LoadOptions::rkmod());
     for line in config::kmod30_stderr(&warnings) {
         log_bytes::plain(&line);
     }

@@ -121,7 +121,9 @@ pub struct Softdep {
     kmod_text: Vec<u8>,
 }
 
-/// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe.
+/// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe (the
+/// modules a module may request at run time, for initramfs builders). The names are
+/// split as kmod splits softdep names, and keep their spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weakdep {
     pub modname: Vec<u8>,
@@ -394,12 +396,19 @@ impl LoadOptions {
     pub fn modern() -> LoadOptions {
         LoadOptions { read_alias_files: false, weakdep: true, kernel_cmdline: KernelCmdline::Read }
     }
+
+    /// What the `modprobe` applet and `rkmod probe` read (docs/kmod-versions.md): kmod
+    /// 30 where it has the feature (`*.alias` files are read), kmod 34 where kmod 30
+    /// lacks it (`weakdep` lines and `modules.weakdep`).
+    pub fn rkmod() -> LoadOptions {
+        LoadOptions { read_alias_files: true, weakdep: true, kernel_cmdline: KernelCmdline::Read }
+    }
 }
 
 impl Default for LoadOptions {
-    /// [`LoadOptions::kmod30`]: rkmod is a drop-in for the kmod of its platform.
+    /// [`LoadOptions::rkmod`].
     fn default() -> LoadOptions {
-        LoadOptions::kmod30()
+        LoadOptions::rkmod()
     }
 }
 
@@ -594,6 +603,11 @@ impl Config {
     /// The weakdep for `name`: the first whose pattern matches.
     pub fn weakdep_for(&self, name: &[u8]) -> Option<&Weakdep> {
         first_match(&self.weakdeps, name, |w| &w.modname[..])
+    }
+
+    /// Every weakdep matching `name`, in config order (only the first is used).
+    pub fn weakdeps_matching(&self, name: &[u8]) -> Vec<&Weakdep> {
+        all_matches(&self.weakdeps, name, |w| &w.modname[..])
     }
 
     /// The configuration part of kmod 30's `modprobe -c`, byte for byte: every

@@ -30,7 +30,9 @@
 //!   not recognised (kmod reads ` pre:` as a name and drops it with the names after it
 //!   up to the next marker); rkmod follows, and says so
 //!   ([`WarningKind::SoftdepMarkerIgnored`], which kmod does not print);
-//! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT is a name;
+//! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT, split as a
+//!   softdep's TEXT is (one leading blank stays in the first name, as in kmod), is a
+//!   name;
 //! - `include`, `config`: `<file>: command <c> is deprecated and not parsed anymore`;
 //! - anything else: `<file> line <n>: ignoring bad line starting with '<cmd>'`, except
 //!   that modules.conf directives get one [`WarningKind::LegacyDirective`] per
@@ -281,8 +283,7 @@ pub fn parse_into(
                 let modname = tok.next().and_then(underscores);
                 match (modname, tok.rest()) {
                     (Some(modname), Some(rest)) => {
-                        let mut t = Tokens::new(rest);
-                        let deps = std::iter::from_fn(|| t.next()).map(<[u8]>::to_vec).collect();
+                        let deps = softdep_tokens(rest).into_iter().map(<[u8]>::to_vec).collect();
                         config.weakdeps.push(Weakdep { modname, deps, source: source() });
                         true
                     }
@@ -363,7 +364,8 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// The tokens of a softdep's TEXT as kmod delimits them (`kmod_config_add_softdep`):
+/// The tokens of a softdep's (or weakdep's) TEXT as kmod delimits them
+/// (`kmod_config_add_softdep`, `kmod_config_add_weakdep`):
 /// split on `isspace` bytes, runs of them collapsed, except that one blank at the very
 /// start stays in the first token.
 fn softdep_tokens(text: &[u8]) -> Vec<&[u8]> {
@@ -640,6 +642,12 @@ mod tests {
         assert_eq!(c.weakdeps.len(), 1);
         assert_eq!(strs(&c.weakdeps[0].deps), vec!["a", "b-c"]);
         assert_eq!(show(&c), "weakdep m a b-c\n");
+        // Split as kmod splits them: one leading blank stays in the first name.
+        let (c, w) = parse_weak("weakdep d  x\t y\rz\nweakdep e   \n");
+        assert!(w.is_empty());
+        assert_eq!(strs(&c.weakdeps[0].deps), [" x", "y", "z"]);
+        assert!(c.weakdeps[1].deps.is_empty());
+        assert_eq!(show(&c), "weakdep d  x y z\nweakdep e \n");
     }
 
     #[test]
