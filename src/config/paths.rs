@@ -132,7 +132,7 @@ pub fn config_files(
             if std::fs::metadata(&full).map(|m| m.is_dir()).unwrap_or(false) {
                 warnings.push(Warning {
                     kind: WarningKind::NestedDirectory,
-                    message: format!("Directories inside directories are not supported: {}", full.display()),
+                    message: String::from_utf8_lossy(&super::nested_directory_text(&full)).into_owned(),
                     file: Some(full),
                     line: None,
                 });
