@@ -404,3 +404,24 @@ fn generated_byte_configs_match_kmod() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Configuration file and directory names that are not UTF-8 appear in kmod's
+/// messages as their bytes.
+#[test]
+#[ignore = "needs root (a private mount namespace) and kmod: run tests/run-all"]
+fn config_paths_with_bytes_like_kmod() {
+    let s = Scratch::new(b"", b"quiet\n");
+    let dir = s.path().join(OsStr::from_bytes(b"d\xe9"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(s.conf().join(OsStr::from_bytes(b"x\xe9.conf"))).unwrap();
+    std::fs::write(dir.join(OsStr::from_bytes(b"\xff.conf")), b"bogus\xe9 line\n").unwrap();
+    let mut args: Vec<OsString> = vec!["-C".into(), dir.into_os_string()];
+    args.extend(s.modprobe_args(&[b"-R", b"hello"]));
+    let (diff, theirs) = s.compare("modprobe", &args, &[]);
+    assert!(diff.is_none(), "{}", diff.unwrap_or_default());
+    assert!(contains(
+        &theirs.stderr,
+        b"/d\xe9/\xff.conf line 1: ignoring bad line starting with 'bogus\xe9'"
+    ));
+    assert!(contains(&theirs.stderr, b"not supported: {S}/conf/x\xe9.conf"));
+}
