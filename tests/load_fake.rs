@@ -794,3 +794,127 @@ fn modprobe_loads_a_module_by_path() {
     let o = r.modprobe(&["./no-such.ko"]);
     fails(&o, "modprobe: FATAL: Failed to get module from path ./no-such.ko: No such file or directory\n");
 }
+
+/// `softdep NAME  pre: ...` (two blanks): kmod ignores that `pre:` without a word; the
+/// applet does the same, `rkmod probe` warns with the file and line, and so do
+/// `--explain` and `--json`.
+#[test]
+fn native_probe_warns_about_a_softdep_marker_after_two_blanks() {
+    let r = Root::new(&["hello", "hello_soft", "chain_c"]);
+    r.config("softdep chain_c  pre: hello post: hello_soft\n");
+    let conf = r.confdir.join("test.conf").display().to_string();
+    let o = r.modprobe(&["--show-depends", "chain_c"]);
+    ok(&o);
+    assert_eq!(text(&o.stderr), "", "the applet is as silent as kmod");
+    assert!(!text(&o.stdout).contains("/hello.ko"), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("/hello_soft.ko"), "{}", text(&o.stdout));
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&r.confdir).args(args);
+        c.output().unwrap().into()
+    };
+    let warning = format!(
+        "{conf}:1: softdep chain_c: 'pre:' right after two blanks is not read as a marker (kmod takes ' pre:' for a module name and ignores it, with the names after it up to the next marker): remove the extra blank"
+    );
+    let o = rk(&["--show-depends", "chain_c"]);
+    ok(&o);
+    assert_eq!(text(&o.stderr), format!("rkmod: {warning}\n"));
+    assert!(!text(&o.stdout).contains("/hello.ko"), "{}", text(&o.stdout));
+    let o = rk(&["--explain", "chain_c"]);
+    let t = text(&o.stdout);
+    assert!(
+        t.contains(&format!(
+            "    softdep chain_c post: hello_soft    ({conf}:1)\n      warning: {warning}\n"
+        )),
+        "{t}"
+    );
+    let o = rk(&["--json", "chain_c"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["queries"][0]["modules"][0]["softdep"]["warning"], warning.as_str());
+}
+
+/// `weakdep` (kmod 33): read by the applet and `rkmod probe`, never loaded; `--explain`
+/// and `--json` show the line that applies with its file and line.
+#[test]
+fn weakdeps_are_shown_not_loaded() {
+    let r = Root::new(&["hello", "hello_soft", "chain_c"]);
+    r.config("weakdep chain_c hello hello_soft\nweakdep chain* nothing\n");
+    let conf = r.confdir.join("test.conf").display().to_string();
+    ok(&r.modprobe(&["chain_c"]));
+    assert_eq!(r.loaded(), ["chain_c"], "weak dependencies are not loaded");
+    let o = r.modprobe(&["-c"]);
+    assert!(
+        text(&o.stdout).contains("\nweakdep chain_c hello hello_soft\nweakdep chain* nothing\n"),
+        "{}",
+        text(&o.stdout)
+    );
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&r.confdir).args(args);
+        c.output().unwrap().into()
+    };
+    let t = text(&rk(&["--explain", "chain_c"]).stdout);
+    assert!(t.contains(&format!("    weakdep chain_c hello hello_soft    ({conf}:1)\n")), "{t}");
+    assert!(
+        t.contains(&format!("only the first weakdep applies: weakdep chain* nothing    ({conf}:2)")),
+        "{t}"
+    );
+    assert!(t.contains("weak dependencies are not loaded by modprobe"), "{t}");
+    let v: Value = serde_json::from_slice(&rk(&["--json", "chain_c"]).stdout).unwrap();
+    let m = &v["queries"][0]["modules"][0];
+    assert_eq!(m["weakdep"]["line"], "weakdep chain_c hello hello_soft");
+    assert_eq!(m["weakdep"]["source"], format!("{conf}:1"));
+    assert_eq!(m["shadowed_weakdeps"][0]["line"], "weakdep chain* nothing");
+}
+
+/// Native mode speaks rkmod's words about the configuration: `FILE:LINE: what (why)`,
+/// one line per problem, never libkmod's source paths; `--explain` and `--json` list the
+/// problems too. The applet keeps kmod 30's lines.
+#[test]
+fn native_probe_names_config_problems_in_its_own_words() {
+    let r = Root::new(&["hello"]);
+    let conf = r.path().join("modules.conf");
+    std::fs::write(
+        &conf,
+        "alias x hello\nkeep\nfrobnicate hello\nalias onlyone\nblacklist bad[\ninclude /etc/x\nkeep\n",
+    )
+    .unwrap();
+    let c = conf.display().to_string();
+    let expected = [
+        format!("{c}:2: ignoring 'keep' (a modutils 2.4 directive that modprobe.d does not have): module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf"),
+        format!("{c}:7: ignoring 'keep' (a modutils 2.4 directive that modprobe.d does not have): module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf"),
+        format!("{c}:3: ignoring 'frobnicate' (not a modprobe.d command)"),
+        format!("{c}:4: ignoring 'alias' (it takes a pattern and a module name)"),
+        format!("{c}:5: ignoring 'blacklist' (a name with an unmatched [ or ])"),
+        format!("{c}:6: ignoring 'include' (modprobe.d has no include: every *.conf file is read on its own)"),
+    ];
+    let rk = |args: &[&str]| -> Outcome {
+        let mut c = Command::new(crate::util::rkmod_bin());
+        c.env("RKMOD_TEST_ROOT", r.path()).arg("probe").arg("-C").arg(&conf).args(args);
+        c.output().unwrap().into()
+    };
+    let o = rk(&["-D", "x"]);
+    ok(&o);
+    let mut lines: Vec<String> = text(&o.stderr).lines().map(str::to_string).collect();
+    lines.sort();
+    let mut want: Vec<String> = expected.iter().map(|e| format!("rkmod: {e}")).collect();
+    want.sort();
+    assert_eq!(lines, want);
+    assert!(!text(&o.stderr).contains("libkmod"), "{}", text(&o.stderr));
+    // --explain lists them, with --json as data.
+    let o = rk(&["--explain", "x"]);
+    let t = text(&o.stdout);
+    assert!(t.starts_with("configuration problems (these lines are ignored):\n"), "{t}");
+    for e in &expected {
+        assert!(t.contains(&format!("  {e}\n")), "{e} missing in {t}");
+    }
+    let o = rk(&["--json", "x"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let texts: Vec<&str> =
+        v["config_problems"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), expected.len());
+    // The applet: kmod 30's lines, libkmod prefix and all.
+    let o = r.cmd("modprobe").arg("-C").arg(&conf).args(["-D", "x"]).output().unwrap();
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(e.contains(&format!("libkmod: ERROR ../libkmod/libkmod-config.c:712 kmod_config_parse: {c} line 2: ignoring bad line starting with 'keep'")), "{e}");
+}

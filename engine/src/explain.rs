@@ -22,6 +22,9 @@ use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
 pub enum NotFound {
     /// Not a valid alias (an unmatched `[` or `]`).
     BadName,
+    /// A configured alias matched, but its module name and pattern are longer than
+    /// libkmod can hold (4096 bytes with a separator and a NUL): kmod fails the lookup.
+    AliasTooLong,
     /// The module directory does not exist (wrong kernel version, or no modules
     /// installed for it).
     NoModuleDirectory,
@@ -38,10 +41,12 @@ pub struct Entry {
     pub line: Vec<u8>,
     /// Where it was read.
     pub source: Source,
+    /// Something about the line that does not do what it seems to (kmod is silent).
+    pub warning: Option<String>,
 }
 
 fn entry(parts: &[&[u8]], source: &Source) -> Entry {
-    Entry { line: parts.concat(), source: source.clone() }
+    Entry { line: parts.concat(), source: source.clone(), warning: None }
 }
 
 /// One step of the plan.
@@ -79,6 +84,9 @@ pub struct ModuleExplanation {
     pub blacklisted: bool,
     pub softdep: Option<Entry>,
     pub shadowed_softdeps: Vec<Entry>,
+    /// The first matching `weakdep` (kmod 33): shown, never loaded.
+    pub weakdep: Option<Entry>,
+    pub shadowed_weakdeps: Vec<Entry>,
     pub install: Option<Entry>,
     pub shadowed_installs: Vec<Entry>,
     pub remove: Option<Entry>,
@@ -140,6 +148,10 @@ pub fn explain(
             ex.not_found = Some(NotFound::BadName);
             return Ok(ex);
         }
+        Err(LookupError::NameTooLong) => {
+            ex.not_found = Some(NotFound::AliasTooLong);
+            return Ok(ex);
+        }
         Err(LookupError::Index(e)) => return Err(e),
     };
     ex.found_by = resolver.last_step();
@@ -182,7 +194,15 @@ pub fn explain(
         let softdeps: Vec<Entry> = config
             .softdeps_matching(&m.name)
             .into_iter()
-            .map(|s| entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source))
+            .map(|s| Entry {
+                warning: s.unread_marker_warning(),
+                ..entry(&[b"softdep ", &s.modname, b" ", &s.fixed_text()], &s.source)
+            })
+            .collect();
+        let weakdeps: Vec<Entry> = config
+            .weakdeps_matching(&m.name)
+            .into_iter()
+            .map(|w| entry(&[b"weakdep ", &w.modname, b" ", &w.deps.join(&b' ')], &w.source))
             .collect();
         let commands = |list: Vec<&crate::config::Command>, kind: &[u8]| -> Vec<Entry> {
             list.into_iter().map(|c| entry(&[kind, b" ", &c.modname, b" ", &c.command], &c.source)).collect()
@@ -198,6 +218,7 @@ pub fn explain(
             }
         };
         let (softdep, shadowed_softdeps) = split(softdeps);
+        let (weakdep, shadowed_weakdeps) = split(weakdeps);
         let (install, shadowed_installs) = split(installs);
         let (remove, shadowed_removes) = split(removes);
         let plan = resolver.plan(id, extra)?;
@@ -218,6 +239,8 @@ pub fn explain(
             blacklisted,
             softdep,
             shadowed_softdeps,
+            weakdep,
+            shadowed_weakdeps,
             install,
             shadowed_installs,
             remove,

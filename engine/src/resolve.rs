@@ -11,6 +11,10 @@
 //!   `modules.symbols.bin` (`symbol:` names only), an `install` then a `remove` entry
 //!   whose name equals the input exactly, `modules.alias.bin`, `modules.builtin.bin`,
 //!   `modules.builtin.alias.bin`. A config alias is not followed to another alias.
+//!   libkmod keys a module reached through an alias by `name\alias` in a PATH_MAX
+//!   buffer: a config alias whose module name and pattern do not fit
+//!   (`len + len + 2 > 4096`) fails the whole lookup ([`LookupError::NameTooLong`],
+//!   "File name too long"), even when other aliases matched.
 //! * **Modules are objects** keyed by name, or by name and the alias that reached them
 //!   (libkmod's `name\alias` hash key): `hello` reached as `my-hello` is a different
 //!   object from `hello` reached as a dependency, with its own options (an `options`
@@ -148,6 +152,9 @@ pub enum Diagnostic {
     /// A dependency file of `modules.dep` that does not exist: the module's
     /// dependencies are dropped, as in libkmod.
     DependencyMissing { module: Vec<u8>, path: PathBuf },
+    /// A config alias matched `query` but its module name and pattern are too long
+    /// for libkmod's module key: the lookup fails (ENAMETOOLONG).
+    AliasTooLong { query: Vec<u8>, modname: Vec<u8> },
 }
 
 impl Diagnostic {
@@ -167,6 +174,14 @@ impl Diagnostic {
                 b" error=No such file or directory",
             ]
             .concat(),
+            Diagnostic::AliasTooLong { query, modname } => [
+                &b"ERROR: ../libkmod/libkmod.c:671 kmod_lookup_alias_from_config() Could not create module for alias="[..],
+                query,
+                b" modname=",
+                modname,
+                b": File name too long",
+            ]
+            .concat(),
         }
     }
 }
@@ -176,9 +191,15 @@ impl Diagnostic {
 pub enum LookupError {
     /// Not a valid alias (an unmatched bracket): kmod reports it as not found.
     BadAlias,
+    /// A config alias's module name and pattern are too long for libkmod's module key
+    /// (see [`Diagnostic::AliasTooLong`]): kmod reports it as not found.
+    NameTooLong,
     /// An index could not be read.
     Index(crate::Error),
 }
+
+/// libkmod's PATH_MAX: the size of its `name\alias` module key buffer.
+const PATH_MAX: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Builtin {
@@ -308,7 +329,7 @@ impl<'a> Resolver<'a> {
     /// kmod's `kmod_module_new_from_lookup`: every module `input` names.
     pub fn lookup(&mut self, input: &[u8]) -> std::result::Result<Vec<ModId>, LookupError> {
         let alias = name::alias_normalize_bytes(input).ok_or(LookupError::BadAlias)?;
-        self.lookup_normalized(&alias).map_err(LookupError::Index)
+        self.lookup_normalized(&alias)
     }
 
     /// The step that found the result of the last [`Resolver::lookup`] (None: nothing
@@ -317,7 +338,7 @@ impl<'a> Resolver<'a> {
         self.last_step
     }
 
-    fn lookup_normalized(&mut self, alias: &[u8]) -> Result<Vec<ModId>> {
+    fn lookup_normalized(&mut self, alias: &[u8]) -> std::result::Result<Vec<ModId>, LookupError> {
         self.last_step = None;
         let (step, found) = self.lookup_steps(alias)?;
         if !found.is_empty() {
@@ -326,17 +347,27 @@ impl<'a> Resolver<'a> {
         Ok(found)
     }
 
-    fn lookup_steps(&mut self, alias: &[u8]) -> Result<(LookupStep, Vec<ModId>)> {
+    fn lookup_steps(&mut self, alias: &[u8]) -> std::result::Result<(LookupStep, Vec<ModId>), LookupError> {
         // 1. Config aliases: every match, the pattern becomes the object's alias.
         let config = self.config;
-        let found: Vec<ModId> = config
-            .aliases_matching(alias)
-            .into_iter()
-            .map(|a| self.obj(a.modname.clone(), Some(a.pattern.clone())))
-            .collect();
+        let mut found = Vec::new();
+        for a in config.aliases_matching(alias) {
+            if a.modname.len() + a.pattern.len() + 2 > PATH_MAX {
+                let modname = a.modname.clone();
+                self.diagnostics.push(Diagnostic::AliasTooLong { query: alias.to_vec(), modname });
+                return Err(LookupError::NameTooLong);
+            }
+            found.push(self.obj(a.modname.clone(), Some(a.pattern.clone())));
+        }
         if !found.is_empty() {
             return Ok((LookupStep::ConfigAlias, found));
         }
+        self.lookup_indexes(alias).map_err(LookupError::Index)
+    }
+
+    /// Lookup steps 2 to 7.
+    fn lookup_indexes(&mut self, alias: &[u8]) -> Result<(LookupStep, Vec<ModId>)> {
+        let config = self.config;
         // 2. modules.dep.bin.
         if !alias.contains(&b':') && self.dir.dep_line(alias)?.is_some() {
             return Ok((LookupStep::ModulesDep, vec![self.obj_by_name(alias)]));
@@ -552,7 +583,7 @@ impl<'a> Resolver<'a> {
         for n in names {
             match self.lookup(n) {
                 Ok(found) => out.extend(found),
-                Err(LookupError::BadAlias) => {
+                Err(LookupError::BadAlias | LookupError::NameTooLong) => {
                     self.diagnostics.push(Diagnostic::SoftdepLookupFailed { name: n.clone() })
                 }
                 Err(LookupError::Index(e)) => return Err(e),
@@ -842,6 +873,20 @@ mod tests {
             expand_cmdline_opts(b"x $CMDLINE_OPTS \xe9$CMDLINE_OPTS", b"$CMDLINE_OPTS"),
             b"x $CMDLINE_OPTS \xe9$CMDLINE_OPTS"
         );
+    }
+
+    #[test]
+    fn alias_too_long_for_libkmod_fails_the_lookup() {
+        let c =
+            config(&format!("alias x hello\nalias x {}\nalias y {}\n", "a".repeat(4094), "b".repeat(4093)));
+        let dir = ModuleDir::new(ROOT);
+        let mut r = Resolver::new(&dir, &c, &nothing_loaded, show());
+        assert!(matches!(r.lookup(b"x"), Err(LookupError::NameTooLong)));
+        let d = r.take_diagnostics();
+        assert!(matches!(&d[..], [Diagnostic::AliasTooLong { query, .. }] if query == b"x"));
+        assert!(d[0].kmod30_message().ends_with(b": File name too long"));
+        // 4093 + 1 + 2 = 4096 fits.
+        assert_eq!(r.lookup(b"y").unwrap().len(), 1);
     }
 
     #[test]

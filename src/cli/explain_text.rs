@@ -41,11 +41,22 @@ fn entry(out: &mut Vec<u8>, indent: &str, e: &Entry, tail: &str) {
     out.extend_from_slice(&e.source.to_bytes());
     out.extend_from_slice(tail.as_bytes());
     out.extend_from_slice(b")\n");
+    if let Some(w) = &e.warning {
+        let _ = writeln!(out, "      warning: {w}");
+    }
 }
 
 /// The text of `--explain`.
-pub fn text(all: &[Explanation], dir: &Path) -> Vec<u8> {
+pub fn text(all: &[Explanation], dir: &Path, problems: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::new();
+    if !problems.is_empty() {
+        out.extend_from_slice(b"configuration problems (these lines are ignored):\n");
+        for p in problems {
+            out.extend_from_slice(b"  ");
+            out.extend_from_slice(p);
+            out.push(b'\n');
+        }
+    }
     for ex in all {
         out.extend_from_slice(&ex.query);
         match &ex.normalized {
@@ -60,6 +71,9 @@ pub fn text(all: &[Explanation], dir: &Path) -> Vec<u8> {
             let d = path_bytes(dir);
             let why: Vec<u8> = match nf {
                 NotFound::BadName => b"not a valid name: an unmatched [ or ]".to_vec(),
+                NotFound::AliasTooLong => {
+                    b"not found: a configured alias matched, but its module name and pattern together pass kmod's 4096-byte limit (File name too long)".to_vec()
+                }
                 NotFound::NoModuleDirectory => [&b"not found: "[..], d, b" does not exist"].concat(),
                 NotFound::NoIndex => {
                     [&b"not found: "[..], d, b" has no modules.dep.bin (run rkmod deps)"].concat()
@@ -116,6 +130,7 @@ fn module_text(out: &mut Vec<u8>, m: &ModuleExplanation) {
     }
     for (first, shadowed, what) in [
         (&m.softdep, &m.shadowed_softdeps, "softdep"),
+        (&m.weakdep, &m.shadowed_weakdeps, "weakdep"),
         (&m.install, &m.shadowed_installs, "install"),
         (&m.remove, &m.shadowed_removes, "remove"),
     ] {
@@ -125,6 +140,9 @@ fn module_text(out: &mut Vec<u8>, m: &ModuleExplanation) {
         for e in shadowed {
             entry(out, &format!("    warning: shadowed, only the first {what} applies: "), e, "");
         }
+    }
+    if m.weakdep.is_some() {
+        let _ = writeln!(out, "    note: weak dependencies are not loaded by modprobe (they tell initramfs builders what the module may request)");
     }
     if m.install.is_some() && m.softdep.is_some() {
         let _ = writeln!(
@@ -177,6 +195,9 @@ fn entry_json(e: &Entry) -> Value {
     let mut m = Map::new();
     put(&mut m, "line", &e.line);
     put(&mut m, "source", &e.source.to_bytes());
+    if let Some(w) = &e.warning {
+        m.insert("warning".into(), w.as_str().into());
+    }
     Value::Object(m)
 }
 
@@ -213,6 +234,8 @@ fn module_json(x: &ModuleExplanation) -> Value {
     m.insert("blacklisted".into(), x.blacklisted.into());
     m.insert("softdep".into(), entry_opt(&x.softdep));
     m.insert("shadowed_softdeps".into(), entries(&x.shadowed_softdeps));
+    m.insert("weakdep".into(), entry_opt(&x.weakdep));
+    m.insert("shadowed_weakdeps".into(), entries(&x.shadowed_weakdeps));
     m.insert("install".into(), entry_opt(&x.install));
     m.insert("shadowed_installs".into(), entries(&x.shadowed_installs));
     m.insert("remove".into(), entry_opt(&x.remove));
@@ -233,8 +256,9 @@ fn query_json(ex: &Explanation) -> Value {
     Value::Object(m)
 }
 
-/// The document of `--json` (`aliases_only`: `-R`).
-pub fn json(all: &[Explanation], aliases_only: bool) -> String {
+/// The document of `--json` (`aliases_only`: `-R`); `problems` are the configuration's
+/// (rkmod's one-line wording, `FILE:LINE: ...`).
+pub fn json(all: &[Explanation], aliases_only: bool, problems: &[Vec<u8>]) -> String {
     let doc = if aliases_only {
         let queries = all
             .iter()
@@ -251,5 +275,15 @@ pub fn json(all: &[Explanation], aliases_only: bool) -> String {
         let queries = all.iter().map(query_json).collect();
         serde_json::json!({ "schema": "rkmod.probe/1", "queries": Value::Array(queries) })
     };
+    let mut doc = doc;
+    let problems: Vec<Value> = problems
+        .iter()
+        .map(|p| {
+            let mut m = Map::new();
+            put(&mut m, "text", p);
+            Value::Object(m)
+        })
+        .collect();
+    doc["config_problems"] = Value::Array(problems);
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

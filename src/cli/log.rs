@@ -59,6 +59,18 @@ impl Log {
         }
     }
 
+    /// A message without the level word, `prog: msg`, shown at `level` (rkmod's own
+    /// notes, which name their file and line instead: `rkmod: a.conf:5: ignoring ...`).
+    pub fn say(&self, level: Level, msg: &(impl AsRef<[u8]> + ?Sized)) {
+        if (level as i32) <= self.verbosity {
+            if self.syslog {
+                send_syslog(&self.prog, level, msg.as_ref());
+            } else {
+                line(&[self.prog.as_bytes(), b": ", msg.as_ref()]);
+            }
+        }
+    }
+
     pub fn error(&self, msg: &(impl AsRef<[u8]> + ?Sized)) {
         self.log(Level::Error, msg)
     }

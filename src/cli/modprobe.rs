@@ -31,10 +31,6 @@ use super::log::{Level, Log};
 use super::output;
 use super::stdio::Stdio;
 
-/// kmod 30's default configuration directories, in precedence order.
-const KMOD30_CONFIG_DIRS: [&str; 4] =
-    ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d"];
-
 const SHORT: &str = "arw:RibfDcnC:d:S:sqvVh";
 
 const REMOVE_HOLDERS: char = '\u{105}';
@@ -358,16 +354,21 @@ pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: N
     } else {
         resolve::module_dirname(o.root.as_deref(), &kversion)
     };
-    // kmod 30 has no DISTCONFDIR: /usr/lib/modprobe.d is not among its directories
-    // (on a merged-/usr system it is /lib/modprobe.d under another name, and reading
-    // both would report each problem twice, under the wrong path).
-    let defaults: Vec<PathBuf> = KMOD30_CONFIG_DIRS.iter().map(PathBuf::from).collect();
-    let paths = if o.config_paths.is_empty() { &defaults } else { &o.config_paths };
-    let (config, warnings) = Config::load(sys.root(), Some(&dirname), paths, LoadOptions::kmod30());
-    for line in config::kmod30_stderr(&warnings) {
-        super::log::plain(&line);
-    }
+    // No -C: the default directories under the root (kmod 30's, LoadOptions::rkmod).
+    let (config, warnings) = Config::load(sys.root(), Some(&dirname), &o.config_paths, LoadOptions::rkmod());
     log.verbosity = o.verbose;
+    if native.enabled {
+        // rkmod's words, one line per problem, and also what kmod passes over in silence.
+        for w in &warnings {
+            for line in w.native_lines() {
+                log.say(Level::Warning, &line);
+            }
+        }
+    } else {
+        for line in config::kmod30_stderr(&warnings) {
+            super::log::plain(&line);
+        }
+    }
     let dir = ModuleDir::new(&dirname);
     let mut env_value = std::env::var_os("MODPROBE_OPTIONS");
     for tok in &o.env_options {
@@ -377,7 +378,16 @@ pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: N
         });
     }
     let command_env = env_value.map(|v| vec![("MODPROBE_OPTIONS".into(), v)]).unwrap_or_default();
-    let run = Run { o: &o, log: &log, dir: &dir, config: &config, sys: &sys, command_env, native };
+    let run = Run {
+        o: &o,
+        log: &log,
+        dir: &dir,
+        config: &config,
+        sys: &sys,
+        command_env,
+        native,
+        warnings: &warnings,
+    };
     let err = if native.explain || native.json {
         run.explain(&names)
     } else if o.show_config {
@@ -431,6 +441,8 @@ struct Run<'a> {
     /// Environment for install and remove commands (`MODPROBE_OPTIONS`).
     command_env: Vec<(OsString, OsString)>,
     native: Native,
+    /// What was wrong with the configuration (`--explain` lists it).
+    warnings: &'a [config::Warning],
 }
 
 impl Run<'_> {
@@ -485,10 +497,11 @@ impl Run<'_> {
                 }
             }
         }
+        let problems: Vec<Vec<u8>> = self.warnings.iter().flat_map(config::Warning::native_lines).collect();
         if self.native.json {
-            output::print(&super::explain_text::json(&all, self.o.lookup_only));
+            output::print(&super::explain_text::json(&all, self.o.lookup_only, &problems));
         } else {
-            output::write(&super::explain_text::text(&all, self.dir.path()));
+            output::write(&super::explain_text::text(&all, self.dir.path(), &problems));
         }
         ok
     }
@@ -574,8 +587,11 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 return false;
             }
-            // kmod returns the lookup's EINVAL without a word.
-            Err(resolve::LookupError::BadAlias) => return false,
+            // kmod returns the lookup's error without a word of its own.
+            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => {
+                self.diagnostics(&mut r);
+                return false;
+            }
         };
         if list.is_empty() {
             self.fail(&[b"Module ", name, b" not found.", self.reason().as_bytes()].concat());
@@ -631,6 +647,13 @@ impl Run<'_> {
         }
     }
 
+    /// Print what libkmod logged while resolving, as kmod 30 prints it.
+    fn diagnostics(&self, r: &mut Resolver<'_>) {
+        for d in r.take_diagnostics() {
+            self.libkmod(Level::Error, &d.kmod30_message());
+        }
+    }
+
     /// Whether kmod prints actions: with `-D` or `-v` (kmod 30's `-n` alone does not).
     fn showing(&self) -> bool {
         self.o.do_show || self.o.verbose > Level::Warning as i32
@@ -666,8 +689,9 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 Vec::new()
             }
-            Err(resolve::LookupError::BadAlias) => Vec::new(),
+            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => Vec::new(),
         };
+        self.diagnostics(&mut r);
         if list.is_empty() {
             let dir = self.dir.path().as_os_str().as_bytes();
             self.fail(
@@ -690,9 +714,7 @@ impl Run<'_> {
             return true;
         }
         let plan = r.plan(id, extra);
-        for d in r.take_diagnostics() {
-            self.libkmod(Level::Error, &d.kmod30_message());
-        }
+        self.diagnostics(r);
         let plan = match plan {
             Ok(plan) => plan,
             Err(e) => {

@@ -26,7 +26,7 @@
 
 use std::path::Path;
 
-use super::{cmdline_bad_modname_text, Warning, WarningKind};
+use super::{Warning, WarningKind};
 use crate::name::underscores;
 
 /// kmod reads `/proc/cmdline` into a 4096-byte buffer: the rest is never seen.
@@ -142,7 +142,6 @@ fn token(tok: &[u8], items: &mut Vec<CmdlineItem>, warnings: &mut Vec<Warning>) 
         // shows the dashes before that point already turned into underscores.
         let shown = partially_underscored(raw_modname);
         warnings.push(Warning {
-            message: String::from_utf8_lossy(&cmdline_bad_modname_text(&shown)).into_owned(),
             kind: WarningKind::CmdlineBadModname { modname: raw_modname.to_vec(), shown },
             file: None,
             line: None,
@@ -203,7 +202,13 @@ mod tests {
             }
         }
         bl.extend(op);
-        (bl, warnings.into_iter().map(|w| w.message).collect())
+        // kmod's words (its stderr line without libkmod's prefix).
+        let kmod = |w: &Warning| {
+            let lines = w.kmod30_stderr();
+            let l = String::from_utf8_lossy(&lines[0]).into_owned();
+            l.split_once("kcmdline_parse_result: ").map(|(_, m)| m.to_string()).unwrap_or(l)
+        };
+        (bl, warnings.iter().map(kmod).collect())
     }
 
     fn ok(text: &str, expected: &[&str]) {

@@ -114,11 +114,16 @@ pub struct Softdep {
     pub pre: Vec<Vec<u8>>,
     pub post: Vec<Vec<u8>>,
     pub source: Source,
+    /// `pre:` or `post:` written right after two blanks, which kmod does not recognise
+    /// (see [`crate::config::parse`]); the names it would have introduced are dropped.
+    pub unread_marker: Option<String>,
     /// What kmod 30's `modprobe -c` prints after the name (see [`Softdep::kmod_text`]).
     kmod_text: Vec<u8>,
 }
 
-/// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe.
+/// `weakdep PATTERN MOD...` (kmod 33): informational, never loaded by modprobe (the
+/// modules a module may request at run time, for initramfs builders). The names are
+/// split as kmod splits softdep names, and keep their spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weakdep {
     pub modname: Vec<u8>,
@@ -132,13 +137,21 @@ impl Softdep {
         let mut deps: Vec<(bool, &[u8])> = pre.iter().map(|d| (false, d.as_slice())).collect();
         deps.extend(post.iter().map(|d| (true, d.as_slice())));
         let kmod_text = kmod_softdep_text(&deps);
-        Softdep { modname, pre, post, source, kmod_text }
+        Softdep { modname, pre, post, source, unread_marker: None, kmod_text }
     }
 
     /// Build from the dependencies in the order they were written (`true` = post).
     pub(crate) fn from_ordered(modname: Vec<u8>, deps: &[(bool, &[u8])], source: Source) -> Softdep {
         let pick = |post: bool| deps.iter().filter(|(p, _)| *p == post).map(|(_, d)| d.to_vec()).collect();
-        Softdep { pre: pick(false), post: pick(true), kmod_text: kmod_softdep_text(deps), modname, source }
+        let kmod_text = kmod_softdep_text(deps);
+        Softdep { pre: pick(false), post: pick(true), kmod_text, modname, source, unread_marker: None }
+    }
+
+    /// rkmod's warning about [`Softdep::unread_marker`], naming the file and line.
+    pub fn unread_marker_warning(&self) -> Option<String> {
+        let marker = self.unread_marker.as_deref()?;
+        let note = softdep_marker_note(&self.modname, marker);
+        Some(format!("{}: {}", self.source, String::from_utf8_lossy(&note)))
     }
 
     /// The text kmod 30's `modprobe -c` prints after `softdep NAME `. kmod keeps all the
@@ -186,6 +199,10 @@ fn kmod_softdep_text(deps: &[(bool, &[u8])]) -> Vec<u8> {
 }
 
 /// A problem found while reading the configuration. The run goes on.
+///
+/// Two wordings: kmod 30's exact stderr lines ([`Warning::kmod30_stderr`], for the
+/// applet), and rkmod's own ([`Warning::native_lines`]: `FILE:LINE: what and why`, one
+/// line per problem, for `rkmod probe` and `--explain`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     pub kind: WarningKind,
@@ -193,8 +210,20 @@ pub struct Warning {
     pub file: Option<PathBuf>,
     /// The (last physical) line of the file, when there is one.
     pub line: Option<u32>,
-    /// rkmod's wording; for the problems kmod reports it is kmod's own text.
-    pub message: String,
+}
+
+/// Why a line was refused ([`WarningKind::BadLine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BadLineWhy {
+    /// Not a modprobe.d command at all.
+    UnknownCommand,
+    /// A known command without the words it needs (`usage` shows them).
+    MissingWords { usage: &'static str },
+    /// A module name or pattern with an unmatched `[` or `]`.
+    UnmatchedBracket,
+    /// `weakdep` where only kmod 33 and later read it.
+    WeakdepUnsupported,
 }
 
 /// What a [`Warning`] is about.
@@ -203,7 +232,7 @@ pub enum WarningKind {
     /// A line kmod cannot use: unknown command, missing arguments, a name with an
     /// unmatched bracket, or `weakdep` where it is not supported.
     /// `<file> line <n>: ignoring bad line starting with '<command>'`.
-    BadLine { command: Vec<u8> },
+    BadLine { command: Vec<u8>, why: BadLineWhy },
     /// `include` or `config`: `<file>: command <c> is deprecated and not parsed anymore`.
     DeprecatedCommand { command: String },
     /// A `*.conf` (or `*.alias`) entry of a configuration directory is a directory:
@@ -224,6 +253,9 @@ pub enum WarningKind {
     CmdlineBadModname { modname: Vec<u8>, shown: Vec<u8> },
     /// `/proc/cmdline` could not be read (kmod says nothing).
     CmdlineUnreadable { errno: i32 },
+    /// A softdep whose first `pre:` or `post:` follows two blanks (`softdep m  pre: a`):
+    /// kmod does not recognise it and drops the names up to the next marker, silently.
+    SoftdepMarkerIgnored { modname: Vec<u8>, marker: String },
 }
 
 /// The log prefixes kmod 30 (Debian 12) writes before its config errors: they come from
@@ -261,7 +293,10 @@ impl Warning {
     pub fn kmod_reports(&self) -> bool {
         !matches!(
             self.kind,
-            WarningKind::Unreadable { .. } | WarningKind::MissingPath | WarningKind::CmdlineUnreadable { .. }
+            WarningKind::Unreadable { .. }
+                | WarningKind::MissingPath
+                | WarningKind::CmdlineUnreadable { .. }
+                | WarningKind::SoftdepMarkerIgnored { .. }
         )
     }
 
@@ -272,7 +307,7 @@ impl Warning {
         let bad =
             |command: &[u8], n: u32| [KMOD30_BAD_LINE.as_bytes(), &bad_line_text(file, n, command)].concat();
         match &self.kind {
-            WarningKind::BadLine { command } => vec![(line, bad(command, line))],
+            WarningKind::BadLine { command, .. } => vec![(line, bad(command, line))],
             WarningKind::DeprecatedCommand { command } => {
                 let text = format!(": command {command} is deprecated and not parsed anymore");
                 vec![(
@@ -291,14 +326,101 @@ impl Warning {
             }
             WarningKind::Unreadable { .. }
             | WarningKind::MissingPath
-            | WarningKind::CmdlineUnreadable { .. } => Vec::new(),
+            | WarningKind::CmdlineUnreadable { .. }
+            | WarningKind::SoftdepMarkerIgnored { .. } => Vec::new(),
         }
+    }
+}
+
+/// What is wrong with a softdep whose marker follows two blanks (rkmod's words).
+fn softdep_marker_note(modname: &[u8], marker: &str) -> Vec<u8> {
+    let text = format!(
+        ": '{marker}' right after two blanks is not read as a marker (kmod takes ' {marker}' for a module \
+         name and ignores it, with the names after it up to the next marker): remove the extra blank"
+    );
+    [b"softdep ", modname, text.as_bytes()].concat()
+}
+
+impl Warning {
+    /// rkmod's wording: one line per problem (a modules.conf directive used on several
+    /// lines gives one line each), `FILE:LINE: what happened (why)`, bytes as read.
+    pub fn native_lines(&self) -> Vec<Vec<u8>> {
+        let file = self.file.as_deref().map(|f| f.as_os_str().as_bytes()).unwrap_or(b"");
+        let at = |line: u32| [file, format!(":{line}: ").as_bytes()].concat();
+        let here = at(self.line.unwrap_or(0));
+        let quoted = |w: &[u8]| [&b"'"[..], w, b"'"].concat();
+        match &self.kind {
+            WarningKind::BadLine { command, why } => {
+                let why: Vec<u8> = match why {
+                    BadLineWhy::UnknownCommand => b"not a modprobe.d command".to_vec(),
+                    BadLineWhy::MissingWords { usage } => format!("it takes {usage}").into_bytes(),
+                    BadLineWhy::UnmatchedBracket => b"a name with an unmatched [ or ]".to_vec(),
+                    BadLineWhy::WeakdepUnsupported => b"weakdep is read by kmod 33 and later".to_vec(),
+                };
+                vec![[&here, &b"ignoring "[..], &quoted(command), b" (", &why, b")"].concat()]
+            }
+            WarningKind::DeprecatedCommand { command } => vec![[
+                &here[..],
+                b"ignoring '",
+                command.as_bytes(),
+                b"' (modprobe.d has no ",
+                command.as_bytes(),
+                b": every *.conf file is read on its own)",
+            ]
+            .concat()],
+            WarningKind::NestedDirectory => {
+                vec![[file, b": ignoring a directory inside a configuration directory"].concat()]
+            }
+            WarningKind::Unreadable { errno } => {
+                vec![[file, b": cannot read: ", crate::error::errno_text(*errno).as_bytes()].concat()]
+            }
+            WarningKind::MissingPath => vec![[file, b": no such configuration file or directory"].concat()],
+            WarningKind::LegacyDirective { directive, lines } => {
+                let hint = parse::legacy_hint(directive);
+                lines
+                    .iter()
+                    .map(|(n, command)| {
+                        [
+                            &at(*n)[..],
+                            b"ignoring ",
+                            &quoted(command),
+                            b" (a modutils 2.4 directive that modprobe.d does not have): ",
+                            hint.as_bytes(),
+                        ]
+                        .concat()
+                    })
+                    .collect()
+            }
+            WarningKind::CmdlineBadModname { modname, .. } => vec![[
+                &b"kernel command line: ignoring an option of '"[..],
+                modname,
+                b"' (a module name with an unmatched [ or ])",
+            ]
+            .concat()],
+            WarningKind::CmdlineUnreadable { errno } => vec![[
+                file,
+                b": cannot read the kernel command line: ",
+                crate::error::errno_text(*errno).as_bytes(),
+            ]
+            .concat()],
+            WarningKind::SoftdepMarkerIgnored { modname, marker } => {
+                vec![[here, softdep_marker_note(modname, marker)].concat()]
+            }
+        }
+    }
+
+    /// [`Warning::native_lines`] as text (U+FFFD for bytes that are not UTF-8), joined
+    /// with `; `.
+    pub fn message(&self) -> String {
+        let lines: Vec<String> =
+            self.native_lines().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        lines.join("; ")
     }
 }
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message())
     }
 }
 
@@ -361,24 +483,52 @@ pub struct LoadOptions {
     pub weakdep: bool,
     /// Where the kernel command line comes from.
     pub kernel_cmdline: KernelCmdline,
+    /// The configuration directories read when no path is given (`-C`), relative to
+    /// the root, in precedence order.
+    pub default_dirs: &'static [&'static str],
 }
 
 impl LoadOptions {
     /// Debian 12's kmod 30: `*.alias` files read, `weakdep` rejected.
     pub fn kmod30() -> LoadOptions {
-        LoadOptions { read_alias_files: true, weakdep: false, kernel_cmdline: KernelCmdline::Read }
+        LoadOptions {
+            read_alias_files: true,
+            weakdep: false,
+            kernel_cmdline: KernelCmdline::Read,
+            default_dirs: &paths::KMOD30_DIRS,
+        }
     }
 
     /// Current kmod (33 and later): only `*.conf`, `weakdep` and `modules.weakdep`.
     pub fn modern() -> LoadOptions {
-        LoadOptions { read_alias_files: false, weakdep: true, kernel_cmdline: KernelCmdline::Read }
+        LoadOptions {
+            read_alias_files: false,
+            weakdep: true,
+            kernel_cmdline: KernelCmdline::Read,
+            default_dirs: &paths::DEFAULT_DIRS,
+        }
+    }
+
+    /// What the `modprobe` applet and `rkmod probe` read (docs/kmod-versions.md): kmod
+    /// 30 where it has the feature (`*.alias` files are read), kmod 34 where kmod 30
+    /// lacks it (`weakdep` lines and `modules.weakdep`). Its directories are kmod 30's:
+    /// `/usr/lib/modprobe.d` (kmod 32's DISTCONFDIR) is `/lib/modprobe.d` under another
+    /// name on a merged-/usr system such as Debian 12, and reading both would report
+    /// each problem twice.
+    pub fn rkmod() -> LoadOptions {
+        LoadOptions {
+            read_alias_files: true,
+            weakdep: true,
+            kernel_cmdline: KernelCmdline::Read,
+            default_dirs: &paths::KMOD30_DIRS,
+        }
     }
 }
 
 impl Default for LoadOptions {
-    /// [`LoadOptions::kmod30`]: rkmod is a drop-in for the kmod of its platform.
+    /// [`LoadOptions::rkmod`].
     fn default() -> LoadOptions {
-        LoadOptions::kmod30()
+        LoadOptions::rkmod()
     }
 }
 
@@ -439,7 +589,6 @@ impl Config {
                         let errno = err.raw_os_error().unwrap_or(libc::EIO);
                         warnings.push(Warning {
                             kind: WarningKind::Unreadable { errno },
-                            message: format!("could not read '{}': {}", file.display(), err),
                             file: Some(file),
                             line: None,
                         });
@@ -455,7 +604,6 @@ impl Config {
                     let path = root.join("proc/cmdline");
                     warnings.push(Warning {
                         kind: WarningKind::CmdlineUnreadable { errno },
-                        message: format!("could not read '{}': {}", path.display(), err),
                         file: Some(path),
                         line: None,
                     });
@@ -573,6 +721,11 @@ impl Config {
     /// The weakdep for `name`: the first whose pattern matches.
     pub fn weakdep_for(&self, name: &[u8]) -> Option<&Weakdep> {
         first_match(&self.weakdeps, name, |w| &w.modname[..])
+    }
+
+    /// Every weakdep matching `name`, in config order (only the first is used).
+    pub fn weakdeps_matching(&self, name: &[u8]) -> Vec<&Weakdep> {
+        all_matches(&self.weakdeps, name, |w| &w.modname[..])
     }
 
     /// The configuration part of kmod 30's `modprobe -c`, byte for byte: every

@@ -23,8 +23,16 @@
 //! - `blacklist MODNAME` (more tokens ignored);
 //! - `softdep MODNAME TEXT`: TEXT as for options, then `pre:` and `post:` switch lists;
 //!   tokens before the first of them are ignored; `softdep m x` is a softdep with no
-//!   dependencies; dependency names are not normalised;
-//! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT is a name;
+//!   dependencies; dependency names are not normalised. TEXT is split the way kmod's
+//!   `kmod_config_add_softdep` splits it: on any `isspace` byte (so also CR, VT, FF),
+//!   and when TEXT starts with exactly one blank (two blanks, or tab and blank, after
+//!   the name) that blank belongs to the first token, so a `pre:` or `post:` there is
+//!   not recognised (kmod reads ` pre:` as a name and drops it with the names after it
+//!   up to the next marker); rkmod follows, and says so
+//!   ([`WarningKind::SoftdepMarkerIgnored`], which kmod does not print);
+//! - `weakdep MODNAME TEXT` (kmod 33, when accepted): every token of TEXT, split as a
+//!   softdep's TEXT is (one leading blank stays in the first name, as in kmod), is a
+//!   name;
 //! - `include`, `config`: `<file>: command <c> is deprecated and not parsed anymore`;
 //! - anything else: `<file> line <n>: ignoring bad line starting with '<cmd>'`, except
 //!   that modules.conf directives get one [`WarningKind::LegacyDirective`] per
@@ -34,8 +42,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{
-    bad_line_text, Alias, Blacklist, Command, Config, ModOptions, Softdep, Source, Warning, WarningKind,
-    Weakdep,
+    Alias, BadLineWhy, Blacklist, Command, Config, ModOptions, Softdep, Source, Warning, WarningKind, Weakdep,
 };
 use crate::name::underscores;
 
@@ -141,6 +148,11 @@ impl<'a> Tokens<'a> {
     }
 }
 
+/// What to write instead of a modules.conf directive ([`legacy_directive`]'s name).
+pub(crate) fn legacy_hint(directive: &str) -> &'static str {
+    legacy_directive(directive.as_bytes()).map(|(_, hint)| hint).unwrap_or("")
+}
+
 /// The modules.conf directives modprobe.d does not have, and what to write instead.
 fn legacy_directive(cmd: &[u8]) -> Option<(&'static str, &'static str)> {
     Some(match cmd {
@@ -172,7 +184,7 @@ fn legacy_directive(cmd: &[u8]) -> Option<(&'static str, &'static str)> {
             "keep",
             "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
         ),
-        _ if cmd == b"path" || cmd.starts_with(b"path[") || cmd.starts_with(b"path=") => (
+        _ if cmd == b"path" || cmd == b"path[...]=" || cmd.starts_with(b"path[") || cmd.starts_with(b"path=") => (
             "path[...]=",
             "module search paths belong to depmod now: use 'search DIR...' in /etc/depmod.d/*.conf",
         ),
@@ -189,8 +201,8 @@ pub fn parse_into(
     accept_weakdep: bool,
     warnings: &mut Vec<Warning>,
 ) {
-    // directive -> index of its warning in `warnings`, with the hint.
-    let mut legacy: HashMap<&'static str, (usize, &'static str)> = HashMap::new();
+    // directive -> index of its warning in `warnings`.
+    let mut legacy: HashMap<&'static str, usize> = HashMap::new();
     for ll in logical_lines(data) {
         let text = &ll.text[..];
         if text.is_empty() || text.starts_with(b"#") {
@@ -201,101 +213,94 @@ pub fn parse_into(
         let Some(cmd) = tok.next() else {
             continue;
         };
-        let ok = match cmd {
-            b"alias" => {
-                let pattern = tok.next().and_then(underscores);
-                let modname = tok.next().and_then(underscores);
-                match (pattern, modname) {
-                    (Some(pattern), Some(modname)) => {
-                        config.aliases.push(Alias { pattern, modname, source: source() });
-                        true
-                    }
-                    _ => false,
+        // A name word: missing, or with an unmatched bracket, makes the line bad.
+        let name = |word: Option<&[u8]>, usage: &'static str| -> Result<Vec<u8>, BadLineWhy> {
+            underscores(word.ok_or(BadLineWhy::MissingWords { usage })?).ok_or(BadLineWhy::UnmatchedBracket)
+        };
+        fn rest<'r>(rest: Option<&'r [u8]>, usage: &'static str) -> Result<&'r [u8], BadLineWhy> {
+            rest.ok_or(BadLineWhy::MissingWords { usage })
+        }
+        let outcome: Result<(), BadLineWhy> = (|| {
+            match cmd {
+                b"alias" => {
+                    const USAGE: &str = "a pattern and a module name";
+                    let pattern = name(tok.next(), USAGE)?;
+                    let modname = name(tok.next(), USAGE)?;
+                    config.aliases.push(Alias { pattern, modname, source: source() });
                 }
-            }
-            b"options" => {
-                let modname = tok.next().and_then(underscores);
-                match (modname, tok.rest()) {
-                    (Some(modname), Some(rest)) => {
-                        config.options.push(ModOptions {
-                            modname,
-                            options: rest.iter().map(|&b| if b == b'\t' { b' ' } else { b }).collect(),
-                            source: source(),
-                        });
-                        true
-                    }
-                    _ => false,
+                b"options" => {
+                    const USAGE: &str = "a module name and options";
+                    let modname = name(tok.next(), USAGE)?;
+                    let rest = rest(tok.rest(), USAGE)?;
+                    config.options.push(ModOptions {
+                        modname,
+                        options: rest.iter().map(|&b| if b == b'\t' { b' ' } else { b }).collect(),
+                        source: source(),
+                    });
                 }
-            }
-            b"install" | b"remove" => {
-                let modname = tok.next().and_then(underscores);
-                match (modname, tok.rest()) {
-                    (Some(modname), Some(rest)) => {
-                        let c = Command { modname, command: rest.to_vec(), source: source() };
-                        if cmd == b"install" {
-                            config.installs.push(c);
-                        } else {
-                            config.removes.push(c);
-                        }
-                        true
+                b"install" | b"remove" => {
+                    const USAGE: &str = "a module name and a command";
+                    let modname = name(tok.next(), USAGE)?;
+                    let rest = rest(tok.rest(), USAGE)?;
+                    let c = Command { modname, command: rest.to_vec(), source: source() };
+                    if cmd == b"install" {
+                        config.installs.push(c);
+                    } else {
+                        config.removes.push(c);
                     }
-                    _ => false,
                 }
-            }
-            b"blacklist" => match tok.next().and_then(underscores) {
-                Some(modname) => {
+                b"blacklist" => {
+                    let modname = name(tok.next(), "a module name")?;
                     config.blacklist.push(Blacklist { modname, source: source() });
-                    true
                 }
-                None => false,
-            },
-            b"softdep" => {
-                let modname = tok.next().and_then(underscores);
-                match (modname, tok.rest()) {
-                    (Some(modname), Some(rest)) => {
-                        let deps = softdep_deps(rest);
-                        config.softdeps.push(Softdep::from_ordered(modname, &deps, source()));
-                        true
+                b"softdep" => {
+                    const USAGE: &str = "a module name and pre: or post: lists";
+                    let modname = name(tok.next(), USAGE)?;
+                    let rest = rest(tok.rest(), USAGE)?;
+                    let (deps, unread) = softdep_deps(rest);
+                    let mut sd = Softdep::from_ordered(modname, &deps, source());
+                    sd.unread_marker = unread.map(|m| String::from_utf8_lossy(m).into_owned());
+                    if let Some(marker) = &sd.unread_marker {
+                        warnings.push(Warning {
+                            kind: WarningKind::SoftdepMarkerIgnored {
+                                modname: sd.modname.clone(),
+                                marker: marker.clone(),
+                            },
+                            file: Some(file.to_path_buf()),
+                            line: Some(ll.line),
+                        });
                     }
-                    _ => false,
+                    config.softdeps.push(sd);
                 }
-            }
-            b"weakdep" if accept_weakdep => {
-                let modname = tok.next().and_then(underscores);
-                match (modname, tok.rest()) {
-                    (Some(modname), Some(rest)) => {
-                        let mut t = Tokens::new(rest);
-                        let deps = std::iter::from_fn(|| t.next()).map(<[u8]>::to_vec).collect();
-                        config.weakdeps.push(Weakdep { modname, deps, source: source() });
-                        true
-                    }
-                    _ => false,
+                b"weakdep" if !accept_weakdep => return Err(BadLineWhy::WeakdepUnsupported),
+                b"weakdep" => {
+                    const USAGE: &str = "a module name and modules";
+                    let modname = name(tok.next(), USAGE)?;
+                    let rest = rest(tok.rest(), USAGE)?;
+                    let deps = softdep_tokens(rest).into_iter().map(<[u8]>::to_vec).collect();
+                    config.weakdeps.push(Weakdep { modname, deps, source: source() });
                 }
-            }
-            b"include" | b"config" => {
-                let command = String::from_utf8_lossy(cmd).into_owned();
-                warnings.push(Warning {
-                    message: format!(
-                        "{}: command {command} is deprecated and not parsed anymore",
-                        file.display()
-                    ),
-                    kind: WarningKind::DeprecatedCommand { command },
-                    file: Some(file.to_path_buf()),
-                    line: Some(ll.line),
-                });
-                true
-            }
-            _ => match legacy_directive(cmd) {
-                Some((directive, hint)) => {
+                b"include" | b"config" => {
+                    let command = String::from_utf8_lossy(cmd).into_owned();
+                    warnings.push(Warning {
+                        kind: WarningKind::DeprecatedCommand { command },
+                        file: Some(file.to_path_buf()),
+                        line: Some(ll.line),
+                    });
+                }
+                _ => {
+                    let Some((directive, _)) = legacy_directive(cmd) else {
+                        return Err(BadLineWhy::UnknownCommand);
+                    };
                     let entry = (ll.line, cmd.to_vec());
                     match legacy.get(directive) {
-                        Some(&(idx, _)) => {
+                        Some(&idx) => {
                             if let WarningKind::LegacyDirective { lines, .. } = &mut warnings[idx].kind {
                                 lines.push(entry);
                             }
                         }
                         None => {
-                            legacy.insert(directive, (warnings.len(), hint));
+                            legacy.insert(directive, warnings.len());
                             warnings.push(Warning {
                                 kind: WarningKind::LegacyDirective {
                                     directive: directive.to_string(),
@@ -303,61 +308,82 @@ pub fn parse_into(
                                 },
                                 file: Some(file.to_path_buf()),
                                 line: Some(ll.line),
-                                message: String::new(),
                             });
                         }
                     }
-                    true
                 }
-                None => false,
-            },
-        };
-        if !ok {
+            }
+            Ok(())
+        })();
+        if let Err(why) = outcome {
             warnings.push(Warning {
-                kind: WarningKind::BadLine { command: cmd.to_vec() },
+                kind: WarningKind::BadLine { command: cmd.to_vec(), why },
                 file: Some(file.to_path_buf()),
                 line: Some(ll.line),
-                message: String::from_utf8_lossy(&bad_line_text(file, ll.line, cmd)).into_owned(),
             });
-        }
-    }
-    // The legacy warnings' text, now that every line is known.
-    for (directive, (idx, hint)) in legacy {
-        let w = &mut warnings[idx];
-        if let WarningKind::LegacyDirective { lines, .. } = &w.kind {
-            let first = lines[0].0;
-            let all: Vec<String> = lines.iter().map(|(n, _)| n.to_string()).collect();
-            let where_ =
-                if lines.len() == 1 { String::new() } else { format!(" (lines {})", all.join(", ")) };
-            w.message = format!(
-                "{} line {}: '{}' is a modules.conf directive that modprobe.d does not have; ignored{}: {}",
-                file.display(),
-                first,
-                directive,
-                where_,
-                hint
-            );
         }
     }
 }
 
-/// The dependency names of a softdep line in the order written (`true` = post).
-fn softdep_deps(rest: &[u8]) -> Vec<(bool, &[u8])> {
+/// C's `isspace` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The tokens of a softdep's (or weakdep's) TEXT as kmod delimits them
+/// (`kmod_config_add_softdep`, `kmod_config_add_weakdep`):
+/// split on `isspace` bytes, runs of them collapsed, except that one blank at the very
+/// start stays in the first token.
+fn softdep_tokens(text: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut was_space = false;
+    for i in 0..=text.len() {
+        if i < text.len() {
+            if !is_c_space(text[i]) {
+                was_space = false;
+                continue;
+            }
+            if was_space {
+                start = i + 1;
+                continue;
+            }
+            was_space = true;
+            if start >= i {
+                continue;
+            }
+        } else if was_space || start >= i {
+            break;
+        }
+        out.push(&text[start..i]);
+        start = i + 1;
+    }
+    out
+}
+
+/// Softdep names in the order written, `true` for a post name.
+type OrderedDeps<'a> = Vec<(bool, &'a [u8])>;
+
+/// The dependency names of a softdep line in the order written, and the marker kmod
+/// did not recognise because of a leading blank (see the module docs).
+fn softdep_deps(rest: &[u8]) -> (OrderedDeps<'_>, Option<&[u8]>) {
     let mut deps = Vec::new();
     let mut mode: Option<bool> = None;
-    let mut t = Tokens::new(rest);
-    while let Some(tok) = t.next() {
+    let mut unread = None;
+    for tok in softdep_tokens(rest) {
         match tok {
             b"pre:" => mode = Some(false),
             b"post:" => mode = Some(true),
             _ => {
                 if let Some(post) = mode {
                     deps.push((post, tok));
+                } else if let Some(marker @ (b"pre:" | b"post:")) = tok.strip_prefix(b" ") {
+                    unread = Some(marker);
                 }
             }
         }
     }
-    deps
+    (deps, unread)
 }
 
 #[cfg(test)]
@@ -389,8 +415,16 @@ mod tests {
         (c, w)
     }
 
+    /// kmod's wording of the warnings (their kmod 30 stderr lines without libkmod's
+    /// prefix).
     fn messages(w: &[Warning]) -> Vec<String> {
-        w.iter().map(|w| w.message.clone()).collect()
+        w.iter()
+            .flat_map(|w| w.kmod30_stderr())
+            .map(|l| {
+                let l = String::from_utf8_lossy(&l).into_owned();
+                l.split_once("kmod_config_parse: ").map(|(_, m)| m.to_string()).unwrap_or(l)
+            })
+            .collect()
     }
 
     fn show(c: &Config) -> String {
@@ -536,17 +570,62 @@ mod tests {
     }
 
     #[test]
+    fn softdep_tokens_like_kmod() {
+        fn t(s: &[u8]) -> Vec<&str> {
+            softdep_tokens(s).into_iter().map(|t| t.to_str().unwrap()).collect()
+        }
+        assert_eq!(t(b"pre: a  b\tpost: c "), ["pre:", "a", "b", "post:", "c"]);
+        assert_eq!(t(b" pre: a"), [" pre:", "a"]);
+        assert_eq!(t(b"  pre: a"), ["pre:", "a"]);
+        assert_eq!(t(b"\t pre: a"), ["pre:", "a"]);
+        assert_eq!(t(b"pre:\ra\x0bb\x0cc"), ["pre:", "a", "b", "c"]);
+        assert_eq!(t(b" "), Vec::<&str>::new());
+        assert_eq!(t(b""), Vec::<&str>::new());
+        assert_eq!(t(b" x"), [" x"]);
+    }
+
+    #[test]
+    fn softdep_marker_after_two_blanks_is_not_read() {
+        let (c, w) = parse("softdep e1000e  pre: a post: b\nsoftdep m\t post: x\nsoftdep n   pre: y\n");
+        assert!(c.softdeps[0].pre.is_empty());
+        assert_eq!(strs(&c.softdeps[0].post), ["b"]);
+        assert!(c.softdeps[1].post.is_empty());
+        assert_eq!(strs(&c.softdeps[2].pre), ["y"]);
+        assert_eq!(w.len(), 2);
+        assert_eq!(
+            w[0].kind,
+            WarningKind::SoftdepMarkerIgnored { modname: b"e1000e".to_vec(), marker: "pre:".into() }
+        );
+        assert_eq!(w[0].line, Some(1));
+        assert!(
+            w[0].message().starts_with("t.conf:1: softdep e1000e: 'pre:' right after two blanks"),
+            "{}",
+            w[0].message()
+        );
+        assert_eq!(w[1].line, Some(2));
+        assert!(!w[0].kmod_reports());
+        assert!(super::super::kmod30_stderr(&w).is_empty());
+    }
+
+    #[test]
     fn weakdep_flag() {
         let text = "weakdep m a b-c\nweakdep m\nweakdep\n";
         let (c, w) = parse(text);
         assert_eq!(w.len(), 3);
-        assert!(w.iter().all(|w| w.message.ends_with("starting with 'weakdep'")));
+        assert!(messages(&w).iter().all(|m| m.ends_with("starting with 'weakdep'")));
+        assert!(w.iter().all(|w| w.message().ends_with("(weakdep is read by kmod 33 and later)")));
         assert!(c.weakdeps.is_empty());
         let (c, w) = parse_weak(text);
         assert_eq!(w.len(), 2);
         assert_eq!(c.weakdeps.len(), 1);
         assert_eq!(strs(&c.weakdeps[0].deps), vec!["a", "b-c"]);
         assert_eq!(show(&c), "weakdep m a b-c\n");
+        // Split as kmod splits them: one leading blank stays in the first name.
+        let (c, w) = parse_weak("weakdep d  x\t y\rz\nweakdep e   \n");
+        assert!(w.is_empty());
+        assert_eq!(strs(&c.weakdeps[0].deps), [" x", "y", "z"]);
+        assert!(c.weakdeps[1].deps.is_empty());
+        assert_eq!(show(&c), "weakdep d  x y z\nweakdep e \n");
     }
 
     #[test]
@@ -615,17 +694,23 @@ bogus x
                 ("below".to_string(), vec![10]),
             ]
         );
+        let hint = "to load modules before it use 'softdep MODULE pre: MODULE...', to run a command use \
+                    'install MODULE COMMAND'";
         assert_eq!(
-            w[2].message,
-            "t.conf line 6: 'pre-install' is a modules.conf directive that modprobe.d does not have; \
-             ignored (lines 6, 8): to load modules before it use 'softdep MODULE pre: MODULE...', \
-             to run a command use 'install MODULE COMMAND'"
+            w[2].native_lines(),
+            [6, 8]
+                .map(|n| format!(
+                    "t.conf:{n}: ignoring 'pre-install' (a modutils 2.4 directive that modprobe.d does not \
+                     have): {hint}"
+                )
+                .into_bytes())
+                .to_vec()
         );
-        assert!(w[4].message.contains("softdep MODULE post:"));
-        assert!(w[5].message.contains("softdep MODULE pre:"));
-        assert!(w[1].message.contains("depmod.d"));
-        assert!(w[0].message.contains("search"));
-        assert_eq!(w[6].message, "t.conf line 11: ignoring bad line starting with 'bogus'");
+        assert!(w[4].message().contains("softdep MODULE post:"));
+        assert!(w[5].message().contains("softdep MODULE pre:"));
+        assert!(w[1].message().contains("depmod.d"));
+        assert!(w[0].message().contains("search"));
+        assert_eq!(w[6].message(), "t.conf:11: ignoring 'bogus' (not a modprobe.d command)");
         // What kmod 30 prints for the same file: one bad line each, in line order.
         assert_eq!(
             super::super::kmod30_stderr(&w).iter().map(|l| l.to_str().unwrap().to_string()).collect::<Vec<_>>(),

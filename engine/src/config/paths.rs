@@ -30,9 +30,13 @@ use super::{LoadOptions, Warning, WarningKind};
 pub const DEFAULT_DIRS: [&str; 5] =
     ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d"];
 
-/// The default directories under `root`.
-pub fn default_dirs(root: &Path) -> Vec<PathBuf> {
-    DEFAULT_DIRS.iter().map(|d| root.join(d)).collect()
+/// Debian 12's kmod 30: the same without `usr/lib/modprobe.d` (no DISTCONFDIR).
+pub const KMOD30_DIRS: [&str; 4] =
+    ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "lib/modprobe.d"];
+
+/// The directories `dirs` (relative) under `root`.
+pub fn default_dirs(root: &Path, dirs: &[&str]) -> Vec<PathBuf> {
+    dirs.iter().map(|d| root.join(d)).collect()
 }
 
 /// `dir + "/" + name`, byte for byte as kmod joins them.
@@ -93,7 +97,7 @@ pub fn config_files(
     }
     let defaults;
     let paths: &[PathBuf] = if explicit.is_empty() {
-        defaults = default_dirs(root);
+        defaults = default_dirs(root, opts.default_dirs);
         &defaults
     } else {
         explicit
@@ -101,12 +105,11 @@ pub fn config_files(
     for path in paths {
         let meta = match std::fs::metadata(path) {
             Ok(meta) => meta,
-            Err(err) => {
+            Err(_) => {
                 // kmod skips it silently; a missing -C path is worth a word in rkmod.
                 if !explicit.is_empty() {
                     warnings.push(Warning {
                         kind: WarningKind::MissingPath,
-                        message: format!("cannot read '{}': {}", path.display(), err),
                         file: Some(path.clone()),
                         line: None,
                     });
@@ -130,12 +133,7 @@ pub fn config_files(
             }
             let full = join_raw(path, name);
             if std::fs::metadata(&full).map(|m| m.is_dir()).unwrap_or(false) {
-                warnings.push(Warning {
-                    kind: WarningKind::NestedDirectory,
-                    message: format!("Directories inside directories are not supported: {}", full.display()),
-                    file: Some(full),
-                    line: None,
-                });
+                warnings.push(Warning { kind: WarningKind::NestedDirectory, file: Some(full), line: None });
                 continue;
             }
             list.insert(name, full);
@@ -170,7 +168,7 @@ mod tests {
         write(&r.join("usr/local/lib/modprobe.d/0.conf"), "");
         write(&r.join("lib/modprobe.d/Z.conf"), "");
         let mut w = Vec::new();
-        let files = config_files(r, None, &[], &LoadOptions::kmod30(), &mut w);
+        let files = config_files(r, None, &[], &LoadOptions::modern(), &mut w);
         assert!(w.is_empty());
         assert_eq!(
             rel(r, &files),
@@ -182,6 +180,13 @@ mod tests {
                 "run/modprobe.d/c.conf",
             ]
         );
+        // kmod 30 has no /usr/lib/modprobe.d; missing default directories are no problem.
+        let files = config_files(r, None, &[], &LoadOptions::kmod30(), &mut w);
+        assert!(w.is_empty());
+        assert_eq!(rel(r, &files)[2], "lib/modprobe.d/a.conf");
+        let empty = tempfile::tempdir().unwrap();
+        assert!(config_files(empty.path(), None, &[], &LoadOptions::kmod30(), &mut w).is_empty());
+        assert!(w.is_empty(), "{w:?}");
     }
 
     #[test]
@@ -201,8 +206,17 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].kind, WarningKind::NestedDirectory);
         assert_eq!(
-            w[0].message,
-            format!("Directories inside directories are not supported: {}/sub.conf", d.display())
+            w[0].kmod30_stderr(),
+            vec![format!(
+                "libkmod: ERROR ../libkmod/libkmod-config.c:772 conf_files_filter_out: \
+                 Directories inside directories are not supported: {}/sub.conf",
+                d.display()
+            )
+            .into_bytes()]
+        );
+        assert_eq!(
+            w[0].message(),
+            format!("{}/sub.conf: ignoring a directory inside a configuration directory", d.display())
         );
         let mut w = Vec::new();
         let files = config_files(t.path(), None, std::slice::from_ref(&d), &LoadOptions::modern(), &mut w);
@@ -232,7 +246,7 @@ mod tests {
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].kind, WarningKind::MissingPath);
         assert!(!w[0].kmod_reports());
-        assert!(w[0].message.contains("missing.conf"), "{}", w[0].message);
+        assert!(w[0].message().contains("missing.conf"), "{}", w[0].message());
     }
 
     #[test]

@@ -163,7 +163,7 @@ fn every_directive_entries_and_sources() {
     let legacy: Vec<&Warning> =
         w.iter().filter(|w| matches!(w.kind, WarningKind::LegacyDirective { .. })).collect();
     assert_eq!(legacy.len(), 1);
-    assert!(legacy[0].message.contains("softdep MODULE pre:"), "{}", legacy[0].message);
+    assert!(legacy[0].message().contains("softdep MODULE pre:"), "{}", legacy[0].message());
     assert_eq!(Source::CommandLine.to_string(), "kernel command line");
     assert_eq!(c.aliases[0].source.to_string(), format!("{}:8", a.display()));
 }
@@ -176,7 +176,7 @@ fn modern_mode_reads_weakdep_not_alias_files() {
     assert_eq!(c.weakdeps.len(), 1);
     assert_eq!(c.weakdep_for(b"e1000e").unwrap().deps, vec![b"ptp".to_vec()]);
     assert!(c.aliases.iter().all(|a| a.pattern != b"b_alias"));
-    assert!(!w.iter().any(|w| w.message.contains("'weakdep'")));
+    assert!(!w.iter().any(|w| w.message().contains("'weakdep'")));
     let out = show(&c, ShowStyle::Fixed);
     assert!(out.contains("softdep modc pre: mod-a post: mod_b2\n"), "{out}");
     assert!(out.contains("softdep mixed pre: a c post: b\n"), "{out}");
@@ -198,6 +198,11 @@ fn dir_precedence_and_same_name() {
     write(&r.join("usr/lib/modprobe.d/a.conf"), "alias x from-usr-lib-a\n");
     let (c, w) = Config::load(r, None, &[], text_cmdline(""));
     assert!(w.is_empty());
+    let got: Vec<&str> = c.aliases_matching(b"x").iter().map(|a| a.modname.to_str().unwrap()).collect();
+    // kmod 30's directories (no /usr/lib/modprobe.d), as the applets read them.
+    assert_eq!(got, vec!["from_lib_a", "from_etc", "from_local_m", "from_run_z"]);
+    let modern = LoadOptions { kernel_cmdline: KernelCmdline::Text(Vec::new()), ..LoadOptions::modern() };
+    let (c, _) = Config::load(r, None, &[], modern);
     let got: Vec<&str> = c.aliases_matching(b"x").iter().map(|a| a.modname.to_str().unwrap()).collect();
     assert_eq!(got, vec!["from_usr_lib_a", "from_etc", "from_local_m", "from_run_z"]);
     // -C replaces the default directories.
