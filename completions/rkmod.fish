@@ -94,7 +94,7 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s e -l errsyms -d 'Re
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s n -l dry-run -d 'Print the text files to stdout, write nothing'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s v -l verbose -d 'Print each dependency found'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s w -l warn -d 'Warn about duplicate index entries'
-complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rkmod -n "__fish_rkmod_using_subcommand deps" -s V -l version -d 'Print version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand list" -l json -d 'Print JSON (schema rkmod.list/1)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand list" -s h -l help -d 'Print help'

@@ -162,8 +162,8 @@ _arguments "${_arguments_options[@]}" : \
 '--verbose[Print each dependency found]' \
 '-w[Warn about duplicate index entries]' \
 '--warn[Warn about duplicate index entries]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 '::kernel_version -- Kernel version (default\: the running kernel); module files may follow:_default' \

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::util::{applet, fixture_ko};
 
 const VER: &str = "1.0";
+/// The opt-in that makes depmod keep a cache outside the live tree (`-b` a temp root).
+const CACHE_ENV: &str = "RKMOD_DEPMOD_CACHE";
 
 struct Tree {
     tmp: tempfile::TempDir,
@@ -42,6 +44,7 @@ impl Tree {
 
     fn run(&self, extra: &[&str]) -> String {
         let out = applet("depmod")
+            .env(CACHE_ENV, "1")
             .arg("-C")
             .arg(&self.cfg)
             .args(extra)
@@ -219,4 +222,239 @@ fn new_removed_modules_and_damaged_cache() {
     std::fs::write(t.dir().join("modules.dep"), b"stale\n").unwrap();
     t.run(&[]);
     assert_eq!(t.files(), t.truth(&[]));
+}
+
+/// The cache's sections, decompressed (for the tests that look inside).
+fn cache_text(path: &Path) -> Vec<u8> {
+    rkmod::depmod::cache::dump(path).expect("a readable cache")
+}
+
+/// Seeded damage to the cache file: one byte changed anywhere (or the file cut short),
+/// then a module added. The run must publish exactly what a run without a cache does,
+/// and say with `-v` (one line before kmod's own `-v` output) that it ignored the cache.
+#[test]
+fn damaged_caches_never_publish_wrong_indexes() {
+    let added = crate::util::elfgen::ModSpec::new(&["added_sym"], &["hello_get_value"]).alias("added-alias");
+    let truth = {
+        let t = Tree::new();
+        std::fs::write(t.dir().join("a/added.ko"), added.build()).unwrap();
+        let files = t.truth(&["-v"]);
+        let out = applet("depmod")
+            .env_remove(CACHE_ENV)
+            .args(["-v", "-C"])
+            .arg(&t.cfg)
+            .arg("-b")
+            .arg(t.tmp.path())
+            .arg(VER)
+            .output()
+            .unwrap();
+        let root = t.tmp.path().display().to_string();
+        (files, String::from_utf8(out.stdout).unwrap().replace(&root, "[ROOT]"))
+    };
+    let mut rng = crate::util::elfgen::Rng(0xCAC4E);
+    for round in 0..150 {
+        let t = Tree::new();
+        t.run(&["-v"]);
+        let cache = t.dir().join("modules.rkmod.cache");
+        let mut bytes = std::fs::read(&cache).unwrap();
+        if round % 10 == 9 {
+            bytes.truncate(rng.below(bytes.len() as u64) as usize);
+        } else {
+            let at = rng.below(bytes.len() as u64) as usize;
+            bytes[at] ^= 1 + rng.below(255) as u8;
+        }
+        std::fs::write(&cache, &bytes).unwrap();
+        std::fs::write(t.dir().join("a/added.ko"), added.build()).unwrap();
+        let out = applet("depmod")
+            .env(CACHE_ENV, "1")
+            .args(["-v", "-C"])
+            .arg(&t.cfg)
+            .arg("-b")
+            .arg(t.tmp.path())
+            .arg(VER)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(t.files(), truth.0, "round {round}: wrong indexes published from a damaged cache");
+        let stdout =
+            String::from_utf8(out.stdout).unwrap().replace(&t.tmp.path().display().to_string(), "[ROOT]");
+        let (note, rest) = stdout.split_once('\n').unwrap_or(("", ""));
+        assert!(note.contains("modules.rkmod.cache") && note.contains("ignored"), "round {round}: {stdout}");
+        assert_eq!(rest, truth.1, "round {round}");
+    }
+}
+
+/// `-v` prints kmod's lines only when the cache is sound (or absent).
+#[test]
+fn verbose_output_is_kmods_without_a_cache_problem() {
+    let t = Tree::new();
+    let run_v = || {
+        let out = applet("depmod")
+            .env(CACHE_ENV, "1")
+            .args(["-v", "-C"])
+            .arg(&t.cfg)
+            .arg("-b")
+            .arg(t.tmp.path())
+            .arg(VER)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run_v();
+    assert!(first.contains("needs \"hello_get_value\""), "{first}");
+    assert_eq!(run_v(), first, "no-change run");
+    std::fs::write(t.dir().join("a/added.ko"), crate::util::elfgen::ModSpec::new(&["x"], &[]).build())
+        .unwrap();
+    assert_eq!(run_v(), first, "one module added, cache sound");
+}
+
+/// An initramfs builder's run (`depmod -a -b STAGING VER`) twice in two staging
+/// directories: every file of the output directory is the same bytes, and no cache is
+/// left in an image.
+#[test]
+fn staging_builds_are_reproducible_and_cacheless() {
+    let build = || {
+        let staging = tempfile::tempdir().unwrap();
+        let dir = staging.path().join("lib/modules").join(VER);
+        for (sub, m) in
+            [("kernel/misc", "hello"), ("kernel/misc", "hello_user"), ("kernel/drivers", "devnode")]
+        {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            std::fs::copy(fixture_ko(&format!("{m}.ko")), dir.join(sub).join(format!("{m}.ko"))).unwrap();
+        }
+        std::fs::write(dir.join("modules.order"), "kernel/misc/hello.ko\nkernel/misc/hello_user.ko\n")
+            .unwrap();
+        std::fs::write(dir.join("modules.builtin"), "kernel/fs/ext4/ext4.ko\n").unwrap();
+        for _ in 0..2 {
+            let out = applet("depmod")
+                .env_remove(CACHE_ENV)
+                .args(["-a", "-C", "/dev/null", "-b"])
+                .arg(staging.path())
+                .arg(VER)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        files.sort();
+        (staging, files)
+    };
+    let (_a, first) = build();
+    let (_b, second) = build();
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(!names.contains(&"modules.rkmod.cache"), "a cache in a staging tree: {names:?}");
+    assert!(names.contains(&"modules.dep.bin"), "{names:?}");
+    assert_eq!(first, second, "two staging builds differ");
+}
+
+/// The live tree (basedir `/`) keeps the cache: run in a private mount namespace where a
+/// temp tree is bound over `/lib/modules/<ver>` (an overlay on `/usr/lib` makes the
+/// mount point without touching the host). The cache holds no absolute path; an
+/// unchanged re-run rewrites nothing; the same inputs give the same cache bytes.
+#[test]
+fn live_tree_keeps_a_relative_cache() {
+    let t = Tree::new();
+    let work = tempfile::tempdir().unwrap();
+    let ver = "1.0.0-rkmod-live-test";
+    let script = format!(
+        r#"set -e
+mount --make-rprivate /
+lib=$(readlink -f /lib)
+mkdir -p "{w}/upper" "{w}/work"
+mount -t overlay overlay -o "lowerdir=$lib,upperdir={w}/upper,workdir={w}/work" "$lib"
+mkdir -p "/lib/modules/{ver}"
+mount --bind "{tree}" "/lib/modules/{ver}"
+"{depmod}" -C "{cfg}" -a {ver} 2>"{w}/err1"
+stat -c %i "/lib/modules/{ver}/modules.dep" >"{w}/ino1"
+cp "/lib/modules/{ver}/modules.rkmod.cache" "{w}/cache1"
+"{depmod}" -C "{cfg}" -a {ver} 2>"{w}/err2"
+stat -c %i "/lib/modules/{ver}/modules.dep" >"{w}/ino2"
+"#,
+        w = work.path().display(),
+        tree = t.dir().display(),
+        cfg = t.cfg.display(),
+        depmod = crate::util::applet_dir().join("depmod").display(),
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env_remove(CACHE_ENV)
+        .output()
+        .expect("unshare (util-linux) is needed");
+    assert!(out.status.success(), "needs root for unshare -m: {}", String::from_utf8_lossy(&out.stderr));
+    let read = |n: &str| std::fs::read_to_string(work.path().join(n)).unwrap();
+    assert_eq!(read("ino1"), read("ino2"), "an unchanged live tree must not be rewritten");
+    assert_eq!(read("err1"), read("err2"));
+    assert!(read("err1").contains(&format!("/lib/modules/{ver}")), "{}", read("err1"));
+    let cache = t.dir().join("modules.rkmod.cache");
+    assert_eq!(std::fs::read(&cache).unwrap(), std::fs::read(work.path().join("cache1")).unwrap());
+    let text = cache_text(&cache);
+    for bad in ["/lib/modules".as_bytes(), t.tmp.path().to_str().unwrap().as_bytes(), b"/tmp/"] {
+        assert!(
+            !text.windows(bad.len()).any(|w| w == bad),
+            "{:?} in the cache",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert!(text.windows(12).any(|w| w == b"a/hello_user"), "module paths are kept relative");
+}
+
+/// On the Debian 6.1 and 6.12 trees the cache is at most a quarter of the index files.
+#[test]
+#[ignore = "needs the Debian kernel trees: run tests/run-all"]
+fn cache_is_small_on_real_trees() {
+    for tag in ["amd64-6.1", "amd64-6.12"] {
+        let tree = crate::util::tree(tag);
+        let pair = crate::oracle_depmod::pair_from(&tree.module_dir(), &tree.version, &|_| true);
+        let out = applet("depmod")
+            .env(CACHE_ENV, "1")
+            .args(["-C", "/dev/null", "-b"])
+            .arg(pair.root("rkmod"))
+            .arg(&tree.version)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let dir = pair.dir("rkmod");
+        let size = |n: &str| std::fs::metadata(dir.join(n)).unwrap().len();
+        let indexes: u64 = crate::oracle_depmod::TEXT_FILES
+            .iter()
+            .chain(crate::oracle_depmod::BIN_FILES.iter())
+            .chain(["modules.weakdep"].iter())
+            .map(|n| size(n))
+            .sum();
+        let cache = size("modules.rkmod.cache");
+        assert!(cache * 4 <= indexes, "{tag}: cache {cache} bytes, indexes {indexes} bytes");
+    }
+}
+
+/// With a sound cache (written, replayed, partly reused), `-v` prints exactly kmod 30's
+/// stdout.
+#[test]
+#[ignore = "needs kmod installed: run tests/run-all"]
+fn verbose_output_matches_kmod_with_a_cache() {
+    let (ours, theirs) = (Tree::new(), Tree::new());
+    let stdout = |t: &Tree, mut cmd: std::process::Command| {
+        let out = cmd
+            .env(CACHE_ENV, "1")
+            .args(["-v", "-C"])
+            .arg(&t.cfg)
+            .arg("-b")
+            .arg(t.tmp.path())
+            .arg(VER)
+            .output();
+        String::from_utf8(out.unwrap().stdout).unwrap().replace(&t.tmp.path().display().to_string(), "[ROOT]")
+    };
+    let kmod = || stdout(&theirs, crate::util::kmod_tool("depmod"));
+    let want = kmod();
+    assert!(want.contains("needs \""), "{want}");
+    assert_eq!(stdout(&ours, applet("depmod")), want, "first run");
+    assert_eq!(stdout(&ours, applet("depmod")), want, "no-change run");
+    for t in [&ours, &theirs] {
+        std::fs::copy(fixture_ko("hello_soft.ko"), t.dir().join("a/hello_soft.ko")).unwrap();
+    }
+    assert_eq!(stdout(&ours, applet("depmod")), kmod(), "one module added");
 }

@@ -14,6 +14,29 @@ use super::log::{self, Log};
 use super::output;
 
 const SHORT: &str = "aAb:m:o:C:E:F:evnP:wuqrVh";
+/// The environment variable that asks for (1) or against (0) the no-change cache.
+pub const CACHE_ENV: &str = "RKMOD_DEPMOD_CACHE";
+
+/// How depmod writes, what it keeps and what it refuses (the man page's notes).
+pub const NOTES: &str = "\
+Files: the indexes are written one at a time, each to a temp file in the output directory, \
+fsynced and renamed over the old one, so every file is the old one or the new one, and a \
+run needs room for the old set plus one new file (as kmod). A full disk fails with \"No \
+space left on device\". Runs on one output directory take turns under a lock on the \
+directory itself (flock; no lock file), so concurrent runs (packaging hooks) all succeed.
+
+No-change cache: modules.rkmod.cache in the output directory lets a run on an unchanged \
+tree skip all work and a run after a few changes read only the changed modules. It is kept \
+for the live tree only (input and output root /); a one-off tree (-b or -o elsewhere, as \
+initramfs builders use) gets none, and an old one there is removed. RKMOD_DEPMOD_CACHE=1 \
+keeps it for any tree, RKMOD_DEPMOD_CACHE=0 for none. It holds no path of the tree's \
+location, the same inputs give the same bytes, and it is checksummed: a damaged cache is \
+ignored (-v says so) and every module is read again.
+
+Hostile trees: a symlink to a directory is followed only when it leads inside the module \
+directory (or the external directory being walked); symlinks to module files are followed. \
+A module that decompresses to more than 1 GiB is refused (File too large), and the bytes \
+decompressed at once across threads are bounded.";
 const LONG: &[LongOpt] = &[
     LongOpt::new("all", HasArg::No, 'a'),
     LongOpt::new("quick", HasArg::No, 'A'),
@@ -159,6 +182,13 @@ pub fn run(mut a: Args, log: &Log) -> i32 {
         a.opts.basedir = PathBuf::from("/");
     }
     a.opts.config_root = PathBuf::from("/");
+    // The no-change cache: kept for the live tree by default; `RKMOD_DEPMOD_CACHE=1`
+    // keeps it for any tree, `0` for none.
+    a.opts.cache = match std::env::var(CACHE_ENV).as_deref() {
+        Ok("1") => Some(true),
+        Ok("0") => Some(false),
+        _ => None,
+    };
     let mut positional = a.positional.into_iter();
     match positional.next() {
         // The engine keeps the version as text (see -m).

@@ -29,6 +29,7 @@ pub enum Command {
     /// Load or remove modules with their dependencies (modprobe)
     Probe(ProbeArgs),
     /// Generate modules.dep and the other module indexes (depmod)
+    #[command(after_long_help = super::depmod::NOTES)]
     Deps(DepsArgs),
     /// List loaded modules (lsmod)
     List(ListArgs),

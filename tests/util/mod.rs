@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod elfgen;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -176,4 +177,55 @@ pub fn private_lib_modules(target: &Path, scratch: &Path) -> String {
         work.display(),
         target.display()
     )
+}
+
+/// What a bounded run produced: exit code (None if killed), stdout and stderr (each
+/// cut at 64 KiB).
+pub struct Bounded {
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Run `cmd` with its address space limited to `mem` bytes and killed after `limit`,
+/// keeping at most 64 KiB of each output: for oracles that can loop for ever on hostile
+/// input (kmod's cycle report walks some graphs without end, allocating as it goes).
+pub fn run_bounded(mut cmd: Command, mem: u64, limit: std::time::Duration) -> Bounded {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit { rlim_cur: mem, rlim_max: mem };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let read_some = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = (&mut r).take(64 << 10).read_to_end(&mut out);
+            out
+        })
+    };
+    let out = read_some(Box::new(child.stdout.take().unwrap()));
+    let err = read_some(Box::new(child.stderr.take().unwrap()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    // A child still writing after 64 KiB was read is killed so the readers end.
+    let _ = child.kill();
+    Bounded { status, stdout: out.join().unwrap(), stderr: err.join().unwrap() }
 }

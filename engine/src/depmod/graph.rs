@@ -48,9 +48,11 @@ pub struct Resolved {
     pub owned_symbols: Vec<(String, usize)>,
     /// Each module's full dependency list in modules.dep order.
     pub closure: Vec<Vec<usize>>,
-    /// Cycles found, each as module names `a -> b -> a`.
+    /// Cycles found, each as module names `a -> b -> a`, in kmod's report order.
     pub cycles: Vec<Vec<String>>,
-    /// Modules that are part of a cycle.
+    /// How many modules lie on the reported cycles (kmod's "Found N modules").
+    pub cycle_members: usize,
+    /// Modules the topological sort left over: on a cycle or depended on by one.
     pub in_cycle: Vec<bool>,
     /// Messages at WARNING level (duplicates, unknown symbols, ...).
     pub warnings: Vec<String>,
@@ -141,13 +143,40 @@ fn uncompressed(rel: &str) -> &str {
     }
 }
 
+/// The longest line kmod reads from `modules.order` at once: `fgets` into a `PATH_MAX`
+/// buffer, so 4095 bytes and the terminating NUL.
+const ORDER_READ: usize = 4095;
+
+/// Split `modules.order` the way kmod's `fgets` loop sees it: pieces of at most
+/// [`ORDER_READ`] bytes ending at a newline, each cut at its first NUL (`strlen`); an
+/// empty piece is skipped. Err(n): piece `n` (1-based) does not end in a newline (a
+/// line too long for the buffer, a NUL inside a line, or a last line without `\n`).
+fn order_lines(data: &[u8]) -> Result<Vec<&[u8]>, usize> {
+    let mut lines = Vec::new();
+    let (mut at, mut n) = (0, 0);
+    while at < data.len() {
+        let window = &data[at..data.len().min(at + ORDER_READ)];
+        let len = window.iter().position(|&b| b == b'\n').map_or(window.len(), |p| p + 1);
+        let piece = &window[..len];
+        at += len;
+        n += 1;
+        let piece = &piece[..piece.iter().position(|&b| b == 0).unwrap_or(piece.len())];
+        match piece.split_last() {
+            None => continue,
+            Some((b'\n', line)) => lines.push(line),
+            Some(_) => return Err(n),
+        }
+    }
+    Ok(lines)
+}
+
 /// Order modules by `modules.order`; unlisted modules follow in kmod's module-name
-/// hash order. A line without a trailing newline stops the ordering (kmod's
+/// hash order. A corrupted line ([`order_lines`]) stops the ordering (kmod's
 /// "corrupted line" error, returned as the message).
 pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> Vec<Module> {
     let order_file = dir.join("modules.order");
-    let mut rank: HashMap<&str, i64> = HashMap::new();
-    let text = match std::fs::read_to_string(&order_file) {
+    let mut rank: HashMap<&[u8], i64> = HashMap::new();
+    let data = match std::fs::read(&order_file) {
         Ok(t) => t,
         Err(e) => {
             messages.push(format!(
@@ -155,25 +184,20 @@ pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> V
                 dir.display(),
                 crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO))
             ));
-            String::new()
+            Vec::new()
         }
     };
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut corrupted = false;
-    if let Some(last) = lines.last() {
-        if !last.ends_with('\n') {
-            messages.push(format!("{}:{} corrupted line misses '\\n'", order_file.display(), lines.len()));
-            corrupted = true;
+    match order_lines(&data) {
+        Ok(lines) => {
+            let total = lines.len() as i64 + 1;
+            for (i, line) in lines.iter().enumerate() {
+                rank.insert(line, i as i64 + 1 - total);
+            }
         }
-    }
-    if !corrupted {
-        let total = lines.len() as i64 + 1;
-        for (i, line) in lines.iter().enumerate() {
-            rank.insert(line.trim_end_matches('\n'), i as i64 + 1 - total);
-        }
+        Err(n) => messages.push(format!("{}:{n} corrupted line misses '\\n'", order_file.display())),
     }
     let key = |m: &Module| -> (i64, u32, String) {
-        let listed = m.cand.relpath.as_deref().and_then(|r| rank.get(uncompressed(r)).copied());
+        let listed = m.cand.relpath.as_deref().and_then(|r| rank.get(uncompressed(r).as_bytes()).copied());
         let (bucket, name) = super::hash::order_key(&m.cand.modname, 512);
         (listed.unwrap_or(1), if listed.is_some() { 0 } else { bucket }, name.to_string())
     };
@@ -248,7 +272,8 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
         }
     }
     let in_cycle: Vec<bool> = (0..n).map(|i| remaining[i] > 0).collect();
-    let cycles = if sorted < n { find_cycles(&modules, &deps, &in_cycle) } else { Vec::new() };
+    let (cycles, cycle_members) =
+        if sorted < n { find_cycles(&modules, &deps, &in_cycle) } else { (Vec::new(), 0) };
     for d in deps.iter_mut() {
         d.sort_by_key(|&x| sort_idx[x]);
     }
@@ -271,57 +296,122 @@ pub fn resolve(modules: Vec<Module>, opts: &ResolveOptions) -> Resolved {
     let mut owned: Vec<(String, usize)> =
         symbols.into_iter().filter_map(|(name, s)| s.owner.map(|o| (name.to_string(), o))).collect();
     owned.sort_by_cached_key(|(name, _)| (super::hash::superfast(name.as_bytes()) & 2047, name.clone()));
-    Resolved { modules, owned_symbols: owned, closure, cycles, in_cycle, warnings, verbose }
+    Resolved { modules, owned_symbols: owned, closure, cycles, cycle_members, in_cycle, warnings, verbose }
 }
 
-/// Every elementary cycle through the modules left unsorted, each reported once,
-/// starting from its first module in module order.
-fn find_cycles(modules: &[Module], deps: &[Vec<usize>], in_cycle: &[bool]) -> Vec<Vec<String>> {
-    let mut reported: Vec<Vec<usize>> = Vec::new();
-    let mut out = Vec::new();
-    for start in (0..modules.len()).filter(|&i| in_cycle[i]) {
-        // Depth-first search for a path back to `start` through cycle members.
-        let mut path = vec![start];
-        let mut iters = vec![0usize];
-        let mut on_path = vec![false; modules.len()];
-        on_path[start] = true;
-        while let Some(&node) = path.last() {
-            let it = iters.last_mut().expect("iters grows with path");
-            let mut next = None;
-            while *it < deps[node].len() {
-                let d = deps[node][*it];
-                *it += 1;
-                if in_cycle[d] {
-                    next = Some(d);
-                    break;
+/// How many search steps the cycle report may take before it stops (kmod's search can
+/// grow without bound on some graphs; see [`find_cycles`]).
+const CYCLE_STEPS: usize = 1 << 20;
+
+/// The cycles among the modules the sort left over, reported as kmod's depmod does, and
+/// the number of modules in them.
+///
+/// The roots are those modules, in module order, on a circular list ([`Roots`]). While
+/// the list is not empty, its head is taken off and searched from: a depth-first search
+/// (a stack: the last dependency pushed is taken first) follows dependencies, and every
+/// path that comes back to the root is one cycle, printed from the root; its modules
+/// leave the list, in printed order. A module without dependencies leaves the list when
+/// reached. A module reached a second time is walked again (so a root visited by an
+/// earlier search reports itself alone, as kmod does), except where kmod's search would
+/// go round a cycle that does not lead back to its root for ever: rkmod does not walk
+/// into a module already on the path, and stops after [`CYCLE_STEPS`] steps.
+fn find_cycles(modules: &[Module], deps: &[Vec<usize>], unsorted: &[bool]) -> (Vec<Vec<String>>, usize) {
+    let n = modules.len();
+    let mut roots = Roots::new((0..n).filter(|&i| unsorted[i]).collect(), n);
+    let mut visited = vec![false; n];
+    let mut in_loop = vec![false; n];
+    let mut cycles = Vec::new();
+    let mut steps = 0usize;
+    while let Some(root) = roots.head {
+        roots.remove(root);
+        // Search vertices: (module, parent vertex).
+        let mut verts: Vec<(usize, Option<usize>)> = vec![(root, None)];
+        let mut stack = vec![0usize];
+        while let Some(v) = stack.pop() {
+            let m = verts[v].0;
+            if visited[m] && m == root {
+                let mut chain = Vec::new();
+                let mut p = verts[v].1;
+                while let Some(pv) = p {
+                    chain.push(verts[pv].0);
+                    p = verts[pv].1;
                 }
+                chain.reverse();
+                for &c in &chain {
+                    in_loop[c] = true;
+                    roots.remove(c);
+                }
+                let mut names: Vec<String> = chain.iter().map(|&c| modules[c].cand.modname.clone()).collect();
+                names.push(modules[root].cand.modname.clone());
+                cycles.push(names);
+                continue;
             }
-            match next {
-                Some(d) if d == start => {
-                    let mut members = path.clone();
-                    members.sort();
-                    if !reported.contains(&members) {
-                        reported.push(members);
-                        let mut names: Vec<String> =
-                            path.iter().map(|&i| modules[i].cand.modname.clone()).collect();
-                        names.push(modules[start].cand.modname.clone());
-                        out.push(names);
+            visited[m] = true;
+            if deps[m].is_empty() {
+                roots.remove(m);
+                continue;
+            }
+            for &d in &deps[m] {
+                let mut p = Some(v);
+                let mut on_path = false;
+                while let Some(pv) = p {
+                    if verts[pv].0 == d && d != root {
+                        on_path = true;
+                        break;
                     }
-                    break;
+                    p = verts[pv].1;
                 }
-                Some(d) if !on_path[d] && d > start => {
-                    on_path[d] = true;
-                    path.push(d);
-                    iters.push(0);
+                steps += 1;
+                if on_path || steps > CYCLE_STEPS {
+                    continue;
                 }
-                Some(_) => {}
-                None => {
-                    on_path[node] = false;
-                    path.pop();
-                    iters.pop();
-                }
+                verts.push((d, Some(v)));
+                stack.push(verts.len() - 1);
             }
         }
     }
-    out
+    (cycles, in_loop.iter().filter(|&&c| c).count())
+}
+
+/// kmod's list of cycle-search roots: circular, and removing a module makes the module
+/// after it the head (`kmod_list_remove_data` returns the removed node's successor),
+/// which decides where the next search starts.
+struct Roots {
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    listed: Vec<bool>,
+    head: Option<usize>,
+}
+
+impl Roots {
+    fn new(order: Vec<usize>, n: usize) -> Roots {
+        let mut r = Roots {
+            next: vec![0; n],
+            prev: vec![0; n],
+            listed: vec![false; n],
+            head: order.first().copied(),
+        };
+        for (i, &m) in order.iter().enumerate() {
+            r.next[m] = order[(i + 1) % order.len()];
+            r.prev[m] = order[(i + order.len() - 1) % order.len()];
+            r.listed[m] = true;
+        }
+        r
+    }
+
+    /// Take `m` off the list (if listed); its successor becomes the head.
+    fn remove(&mut self, m: usize) {
+        if !self.listed[m] {
+            return;
+        }
+        self.listed[m] = false;
+        let (p, n) = (self.prev[m], self.next[m]);
+        if n == m {
+            self.head = None;
+            return;
+        }
+        self.next[p] = n;
+        self.prev[n] = p;
+        self.head = Some(n);
+    }
 }

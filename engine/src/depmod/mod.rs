@@ -42,6 +42,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Collect `-v` lines.
     pub verbose: bool,
+    /// Keep the no-change cache: None for the default rule ([`Options::keeps_cache`]),
+    /// Some(true) or Some(false) when asked explicitly (`RKMOD_DEPMOD_CACHE=1` or `0`).
+    pub cache: Option<bool>,
 }
 
 /// A message's level, as kmod prints it (`depmod: LEVEL: text`).
@@ -76,6 +79,17 @@ impl Options {
     pub fn output_dir(&self) -> PathBuf {
         self.outdir.as_ref().unwrap_or(&self.basedir).join(&self.moduledir).join(&self.version)
     }
+
+    /// Whether this run reads and writes the no-change cache. It serves whole-tree runs
+    /// that write files; by default only for the live tree (input and output root `/`),
+    /// where depmod runs again and again on the same files. A one-off tree (an initramfs
+    /// builder's staging copy, `-b DIR` or `-o DIR`) gets none unless asked: a cache
+    /// there only costs room and would end up in the image.
+    pub fn keeps_cache(&self) -> bool {
+        let live =
+            self.basedir == Path::new("/") && self.outdir.as_deref().is_none_or(|o| o == Path::new("/"));
+        self.files.is_empty() && !self.dry_run && self.cache.unwrap_or(live)
+    }
 }
 
 /// Run depmod.
@@ -83,9 +97,18 @@ pub fn run(opts: &Options) -> Report {
     let mut report = Report::default();
     let dir = opts.module_dir();
     let out = opts.output_dir();
-    // The no-change cache serves whole-tree runs that write files.
-    let use_cache = opts.files.is_empty() && !opts.dry_run;
-    let old = if use_cache { cache::Cache::load(&out.join(cache::FILE)) } else { None };
+    let use_cache = opts.keeps_cache();
+    let dir_text = dir.to_string_lossy().into_owned();
+    // A cache that is there but cannot be trusted is ignored, and `-v` says so.
+    let mut notes = Vec::new();
+    let old = match use_cache.then(|| cache::Cache::load(&out.join(cache::FILE), &dir_text)) {
+        Some(cache::Loaded::Usable(c)) => Some(c),
+        Some(cache::Loaded::Unusable(why)) => {
+            notes.push(cache_note(&why));
+            None
+        }
+        _ => None,
+    };
     let cfg = if opts.files.is_empty() {
         DepmodConfig::load(&opts.config_root, &opts.config, &opts.version)
     } else {
@@ -123,17 +146,17 @@ pub fn run(opts: &Options) -> Report {
     let keys: Vec<Option<cache::Key>> = candidates.iter().map(|c| c.key).collect();
     let inputs = cache::inputs_key(&options_text(opts), &cfg.sources, &input_keys(opts, &dir));
     if let Some(old) = &old {
-        if unchanged(old, &inputs, &candidates, &keys, &out) {
+        if unchanged(old, inputs, &candidates, &keys, &out) {
             report.messages = old.messages.clone();
             report.verbose = old.verbose.clone();
             return report;
         }
     }
-    let data = parse_with_cache(&candidates, &keys, old.as_ref());
+    let data = parse_with_cache(&candidates, &keys, old.as_ref(), &mut notes);
     drop(old);
     // Every file the scan found, for the next run's no-change check.
-    let scanned: Option<Vec<(PathBuf, cache::Key)>> = use_cache
-        .then(|| candidates.iter().zip(&keys).map(|(c, k)| k.map(|k| (c.path.clone(), k))).collect())
+    let scanned: Option<Vec<(String, cache::Key)>> = use_cache
+        .then(|| candidates.iter().zip(&keys).map(|(c, k)| k.map(|k| (cache::stored_path(c), k))).collect())
         .flatten();
 
     for (c, d) in candidates.iter().zip(&data) {
@@ -170,12 +193,12 @@ pub fn run(opts: &Options) -> Report {
     }
     let res = graph::resolve(ordered, &ropts);
     report.messages.extend(res.warnings.iter().map(|w| (Level::Warning, w.clone())));
-    report.verbose = res.verbose.clone();
+    report.verbose = notes.into_iter().chain(res.verbose.iter().cloned()).collect();
     if !res.cycles.is_empty() {
         for c in &res.cycles {
             report.messages.push((Level::Error, format!("Cycle detected: {}", c.join(" -> "))));
         }
-        let n = res.in_cycle.iter().filter(|&&c| c).count();
+        let n = res.cycle_members;
         report.messages.push((Level::Error, format!("Found {n} modules in dependency cycles!")));
         report.failed = true;
         return report;
@@ -193,13 +216,13 @@ pub fn run(opts: &Options) -> Report {
     let (built, cache_data) = rayon::join(
         || output::build(&res, &dir, opts.warn_dups, opts.dry_run, &mut report.messages),
         || {
-            scanned.as_ref().map(|_| {
-                let modules: Vec<_> = res
-                    .modules
-                    .iter()
-                    .filter_map(|m| m.cand.key.map(|k| (m.cand.path.as_path(), k, &m.data)))
-                    .collect();
-                cache::encode_modules(modules.into_iter())
+            scanned.as_ref().map(|files| {
+                let at: rustc_hash::FxHashMap<&str, usize> =
+                    files.iter().enumerate().map(|(i, (p, _))| (p.as_str(), i)).collect();
+                cache::encode_modules(res.modules.iter().filter_map(|m| {
+                    m.cand.key?;
+                    Some((*at.get(cache::stored_path(&m.cand).as_str())?, &m.data))
+                }))
             })
         },
     );
@@ -224,46 +247,49 @@ pub fn run(opts: &Options) -> Report {
         report.failed = true;
         return report;
     }
-    output::remove_stale_temps(&out);
-    // The cache is written while the indexes are synced, with placeholder keys for the
-    // outputs; their real keys go over them once the outputs are in place.
-    let names: Vec<&'static str> = written.iter().map(|f| f.name).collect();
-    let record = match (scanned, cache_data) {
-        (Some(files), Some(data)) => Some(cache::Record {
-            inputs,
-            outputs: names.iter().map(|n| (n.to_string(), cache::Key::default())).collect(),
-            files,
-            messages: &report.messages,
-            verbose: &report.verbose,
-            data,
-        }),
-        _ => None,
+    // Concurrent runs take turns from here on (an flock on the directory itself).
+    let lock = match output::DirLock::acquire(&out) {
+        Ok(l) => l,
+        Err(e) => {
+            let msg = format!("could not write indexes to {}: {}", out.display(), errno_of(&e));
+            report.messages.push((Level::Fatal, msg));
+            report.failed = true;
+            return report;
+        }
     };
-    let (published, cache_tmp) = rayon::join(
-        || output::publish(&out, &written),
-        || record.as_ref().and_then(|r| output::unsynced_temp(&out, &r.encode()).ok()),
-    );
-    drop(written);
-    if let Err(e) = published {
+    lock.remove_stale_temps(&out);
+    if let Err(e) = output::publish(&out, &written) {
         let msg = format!("could not write indexes to {}: {}", out.display(), errno_of(&e));
-        drop(record);
         report.messages.push((Level::Fatal, msg));
         report.failed = true;
         return report;
     }
-    if let (Some(mut record), Some(tmp)) = (record, cache_tmp) {
-        record.outputs =
-            names.iter().map(|n| (n.to_string(), cache::Key::of(&out.join(n)).unwrap_or_default())).collect();
-        // A cache that cannot be written only costs the next run its shortcut; it is not
-        // fsynced: after a crash a torn cache fails its structure check and is ignored.
-        use std::os::unix::fs::FileExt;
-        let check = record.check();
-        let mut framed = (check.len() as u64).to_le_bytes().to_vec();
-        framed.extend_from_slice(&check);
-        if tmp.as_file().write_all_at(&framed, cache::Record::CHECK_AT - 8).is_ok() {
-            let _ = tmp.persist(out.join(cache::FILE));
+    let cache_path = out.join(cache::FILE);
+    match (scanned, cache_data) {
+        (Some(files), Some(data)) => {
+            let record = cache::Record {
+                inputs,
+                outputs: written
+                    .iter()
+                    .map(|f| (f.name.to_string(), cache::Key::of(&out.join(f.name)).unwrap_or_default()))
+                    .collect(),
+                files: &files,
+                messages: &report.messages,
+                verbose: &res.verbose,
+                data,
+            };
+            // A cache that cannot be written only costs the next run its shortcut; it is
+            // not fsynced: after a crash a torn cache fails its checksum and is ignored.
+            if output::replace(&out, cache::FILE, &record.encode(&dir_text), false).is_err() {
+                let _ = std::fs::remove_file(&cache_path);
+            }
+        }
+        // No cache kept: one a previous run left no longer matches these indexes.
+        _ => {
+            let _ = std::fs::remove_file(&cache_path);
         }
     }
+    drop(lock);
     report
 }
 
@@ -304,7 +330,7 @@ fn input_keys(opts: &Options, dir: &Path) -> Vec<(&'static str, Option<cache::Ke
 /// True when nothing the last run depended on has changed and its files are in place.
 fn unchanged(
     old: &cache::Cache,
-    inputs: &[u8],
+    inputs: u64,
     candidates: &[scan::Candidate],
     keys: &[Option<cache::Key>],
     out: &Path,
@@ -315,7 +341,7 @@ fn unchanged(
             .files
             .iter()
             .zip(candidates.iter().zip(keys))
-            .all(|((p, k), (c, key))| *p == c.path && Some(*k) == *key)
+            .all(|((p, k), (c, key))| *p == cache::stored_path(c) && Some(*k) == *key)
         && old.outputs.iter().all(|(name, key)| cache::Key::of(&out.join(name)) == Some(*key))
 }
 
@@ -326,18 +352,23 @@ fn parse_with_cache(
     candidates: &[scan::Candidate],
     keys: &[Option<cache::Key>],
     old: Option<&cache::Cache>,
+    notes: &mut Vec<String>,
 ) -> Vec<parse::ModData> {
     use rayon::prelude::*;
-    let mut known: rustc_hash::FxHashMap<PathBuf, (cache::Key, parse::ModData)> = old
-        .and_then(cache::Cache::module_data)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(p, k, d)| (p, (k, d)))
-        .collect();
+    let recorded = match old.map(cache::Cache::module_data) {
+        Some(Ok(m)) => m,
+        Some(Err(why)) => {
+            notes.push(cache_note(&why));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let mut known: rustc_hash::FxHashMap<String, (cache::Key, parse::ModData)> =
+        recorded.into_iter().map(|(p, k, d)| (p, (k, d))).collect();
     let reused: Vec<Option<parse::ModData>> = candidates
         .iter()
         .zip(keys)
-        .map(|(c, key)| match known.remove(&c.path) {
+        .map(|(c, key)| match known.remove(&cache::stored_path(c)) {
             Some((k, d)) if Some(k) == *key => Some(d),
             _ => None,
         })
@@ -348,6 +379,11 @@ fn parse_with_cache(
         .zip(candidates)
         .map(|(hit, c)| hit.unwrap_or_else(|| parse::parse_one(&c.path, c.key.map(|k| k.size))))
         .collect()
+}
+
+/// The `-v` line of a run that found a cache it cannot trust.
+fn cache_note(why: &str) -> String {
+    format!("rkmod: {} ignored ({why}): every module is read again", cache::FILE)
 }
 
 fn errno_of(e: &std::io::Error) -> String {

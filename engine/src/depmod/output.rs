@@ -5,10 +5,11 @@
 //! `modules.dep.bin`, `.alias.bin`, `.symbols.bin`, `.builtin.bin`, `.builtin.alias.bin`
 //! (written in kmod 34's pre-order layout). Files are built in parallel; the messages
 //! each one produces are reported in kmod's file order. Every key and value is checked
-//! for 7-bit ASCII before anything is written. Each file goes to a fresh temp file in the
-//! same directory, is fsynced and renamed over the old one, so a reader (or a crash)
-//! sees the old file or the new one, never a mix; stale temp files of an interrupted
-//! run are removed by the next.
+//! for 7-bit ASCII before anything is written. Under an exclusive lock on the output
+//! directory ([`DirLock`]), each file in turn goes to a temp file in the same directory,
+//! is fsynced and renamed over the old one, so a reader (or a crash) sees the old file
+//! or the new one, never a mix, and no more room is needed than kmod needs; stale temp
+//! files of a killed run are removed by the next, under the lock.
 
 use std::io::Write;
 use std::path::Path;
@@ -264,47 +265,84 @@ fn split_number(s: &str) -> Option<(u32, &str)> {
     Some((n as u32, &s[end..]))
 }
 
-/// Remove temp files left by an interrupted run.
-pub fn remove_stale_temps(dir: &Path) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                let _ = std::fs::remove_file(e.path());
+/// An exclusive `flock` on the output directory itself (no lock file), held while a
+/// run removes stale temp files and replaces the indexes: concurrent runs take turns
+/// there instead of deleting each other's temp files. The kernel drops the lock when
+/// its holder exits or is killed, so a waiting run waits only for a run that is writing.
+pub struct DirLock {
+    /// None when the filesystem does not support `flock` (the run goes on unlocked).
+    lock: Option<nix::fcntl::Flock<std::fs::File>>,
+}
+
+impl DirLock {
+    /// Wait for the lock on `dir`.
+    pub fn acquire(dir: &Path) -> std::io::Result<DirLock> {
+        let mut file = std::fs::File::open(dir)?;
+        loop {
+            match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive) {
+                Ok(lock) => return Ok(DirLock { lock: Some(lock) }),
+                Err((f, nix::errno::Errno::EINTR)) => file = f,
+                Err((_, e)) if e == nix::errno::Errno::ENOLCK || e == nix::errno::Errno::EOPNOTSUPP => {
+                    return Ok(DirLock { lock: None })
+                }
+                Err((_, e)) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Remove temp files left by a run that was killed: only under the lock, where no
+    /// other run can be writing one.
+    pub fn remove_stale_temps(&self, dir: &Path) {
+        if self.lock.is_none() {
+            return;
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                    let _ = std::fs::remove_file(e.path());
+                }
             }
         }
     }
 }
 
-/// Publish each file atomically: all written to temp files in `dir` and fsynced (in
-/// parallel, so the filesystem can commit them together), then each renamed into place,
-/// then `dir` fsynced.
-/// The caller removes stale temp files first ([`remove_stale_temps`]).
+/// Publish the files one at a time, as kmod does: each is written to a temp file in
+/// `dir`, fsynced and renamed over the old one before the next is written, so every
+/// file is old-complete or new-complete and the run needs room for the old set plus one
+/// new file; then `dir` is fsynced. Errors keep their errno (ENOSPC stays "No space
+/// left on device"). The caller holds the [`DirLock`].
 pub fn publish(dir: &Path, files: &[OutFile]) -> std::io::Result<()> {
-    use rayon::prelude::*;
-    let temps = files
-        .par_iter()
-        .map(|f| {
-            let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
-            // An explicit mode, whatever the umask: indexes are world-readable.
-            tmp.as_file().set_permissions(mode_0644())?;
-            tmp.write_all(&f.data)?;
-            tmp.as_file().sync_all()?;
-            Ok(tmp)
-        })
-        .collect::<std::io::Result<Vec<_>>>()?;
-    for (tmp, f) in temps.into_iter().zip(files) {
-        tmp.persist(dir.join(f.name)).map_err(|e| e.error)?;
+    for f in files {
+        replace(dir, f.name, &f.data, true)?;
     }
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// A temp file in `dir` holding `data` (mode 0644, not fsynced), to be completed and
-/// renamed into place by the caller (the cache, written while the indexes are synced).
-pub fn unsynced_temp(dir: &Path, data: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut tmp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(dir)?;
-    tmp.as_file().set_permissions(mode_0644())?;
-    tmp.write_all(data)?;
-    Ok(tmp)
+/// Replace `dir/name` by `data` through a temp file (mode 0644 whatever the umask),
+/// fsynced first when `sync`; on failure the temp file is removed.
+pub fn replace(dir: &Path, name: &str, data: &[u8], sync: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = dir.join(format!("{TEMP_PREFIX}{name}.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&tmp)
+        .and_then(|mut file| {
+            // An explicit mode, whatever the umask: indexes are world-readable.
+            file.set_permissions(mode_0644())?;
+            file.write_all(data)?;
+            if sync {
+                file.sync_all()?;
+            }
+            std::fs::rename(&tmp, dir.join(name))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn mode_0644() -> std::fs::Permissions {

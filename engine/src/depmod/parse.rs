@@ -49,6 +49,11 @@ pub fn parse_one(path: &std::path::Path, size: Option<u64>) -> ModData {
     let mut data = ModData::default();
     let image = match ModuleImage::open_unmapped_sized(path, size) {
         Ok(i) => i,
+        // kmod has no such limit, so no wording to match: the limit is named.
+        Err(e) if e.errno() == libc::EFBIG => {
+            data.error = Some(format!("{} ({})", crate::error::errno_text(e.errno()), e.detail()));
+            return data;
+        }
         Err(e) => {
             data.error = Some(crate::error::errno_text(e.errno()));
             return data;

@@ -1,12 +1,17 @@
 //! Finding the module files of a tree: `<dir>` recursively, then `external` dirs.
 //!
 //! Mirrors depmod's directory walk: every file whose name ends in `.ko`, `.ko.gz`,
-//! `.ko.xz` or `.ko.zst`; symlinks followed; directories named `build`, `source` or
-//! listed by depmod.d `exclude` skipped at any depth; other file types reported. Unlike
-//! kmod, the result does not depend on readdir order: entries are taken in name order.
-//! The walk works on directory descriptors (`openat`, `fstatat`), and stats each module
-//! as it goes: that stat is the key the no-change cache compares. A directory reached
-//! again through a symlink loop is skipped.
+//! `.ko.xz` or `.ko.zst`; directories named `build`, `source` or listed by depmod.d
+//! `exclude` skipped at any depth; other file types reported; a module whose absolute
+//! path reaches PATH_MAX (4096 bytes) left out with kmod's two errors. Unlike kmod, the
+//! result does not depend on readdir order: entries are taken in name order. Symlinks to
+//! module files are followed wherever they lead; a symlink to a directory is followed
+//! only when its target lies inside the directory being walked (the module directory,
+//! or an `external` one), and a directory reached again through a symlink loop is
+//! skipped, so `kernel/root -> /` cannot make the walk cover the whole filesystem (kmod
+//! follows every symlink). The walk works on directory descriptors (`openat`,
+//! `fstatat`), and stats each module as it goes: that stat is the key the no-change
+//! cache compares.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -75,9 +80,22 @@ impl Found {
     }
 }
 
+/// What every step of one walk shares: the depmod.d excludes and the real path of the
+/// directory walked (symlinks to directories are followed only inside it).
+struct Ctx<'a> {
+    excludes: &'a [String],
+    inside: PathBuf,
+}
+
+/// Linux's PATH_MAX: a path this long (with its NUL) cannot be opened whole, so kmod
+/// cannot create the module ("could not create module ...: File name too long").
+const PATH_MAX: usize = 4096;
+
 fn top(dir: &Path, relative: bool, excludes: &[String]) -> Found {
+    let inside = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let ctx = Ctx { excludes, inside };
     match Dir::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
-        Ok(d) => walk(d, dir.to_path_buf(), relative.then(String::new), &[], excludes),
+        Ok(d) => walk(d, dir.to_path_buf(), relative.then(String::new), &[], &ctx),
         Err(e) => Found::problem(format!(
             "could not open directory {}: {}",
             dir.display(),
@@ -94,14 +112,14 @@ fn descend(
     child: PathBuf,
     child_rel: Option<String>,
     ancestors: &[(u64, u64)],
-    excludes: &[String],
+    ctx: &Ctx<'_>,
 ) -> Found {
-    if name_str == "build" || name_str == "source" || excludes.iter().any(|e| e == name_str) {
+    if name_str == "build" || name_str == "source" || ctx.excludes.iter().any(|e| e == name_str) {
         return Found::default();
     }
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
     match Dir::openat(d, name, flags, Mode::empty()) {
-        Ok(sub) => walk(sub, child, child_rel, ancestors, excludes),
+        Ok(sub) => walk(sub, child, child_rel, ancestors, ctx),
         Err(e) => {
             Found::problem(format!("openat({}): {}", child.display(), crate::error::errno_text(e as i32)))
         }
@@ -109,13 +127,7 @@ fn descend(
 }
 
 /// `ancestors`: (dev, ino) of the directories above, against symlink loops.
-fn walk(
-    mut d: Dir,
-    path: PathBuf,
-    rel: Option<String>,
-    ancestors: &[(u64, u64)],
-    excludes: &[String],
-) -> Found {
+fn walk(mut d: Dir, path: PathBuf, rel: Option<String>, ancestors: &[(u64, u64)], ctx: &Ctx<'_>) -> Found {
     use rayon::prelude::*;
     let mut chain = ancestors.to_vec();
     if let Ok(st) = nix::sys::stat::fstat(&d) {
@@ -134,7 +146,7 @@ fn walk(
     let fd = d.as_fd();
     let parts: Vec<Found> = entries
         .into_par_iter()
-        .map(|(name, kind)| entry(fd, &path, rel.as_deref(), &name, kind, &chain, excludes))
+        .map(|(name, kind)| entry(fd, &path, rel.as_deref(), &name, kind, &chain, ctx))
         .collect();
     let mut out = Found::default();
     for p in parts {
@@ -151,7 +163,7 @@ fn entry(
     name: &[u8],
     kind: Option<Type>,
     chain: &[(u64, u64)],
-    excludes: &[String],
+    ctx: &Ctx<'_>,
 ) -> Found {
     let name_str = String::from_utf8_lossy(name).into_owned();
     let child = path.join(std::ffi::OsStr::from_bytes(name));
@@ -163,7 +175,7 @@ fn entry(
     }
     // A directory entry (not a symlink) is opened directly: walk() fstat()s it.
     if kind == Some(Type::Directory) && !is_module {
-        return descend(d, name, &name_str, child, child_rel, chain, excludes);
+        return descend(d, name, &name_str, child, child_rel, chain, ctx);
     }
     // Follow symlinks, as kmod's fstatat does.
     let st = match fstatat(d, name, AtFlags::empty()) {
@@ -181,10 +193,25 @@ fn entry(
     };
     let fmt = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT;
     if fmt == SFlag::S_IFDIR {
-        return descend(d, name, &name_str, child, child_rel, chain, excludes);
+        // A directory reached through a symlink is walked only when it lies inside the
+        // walked directory (`kernel/root -> /` would walk the whole filesystem).
+        if kind != Some(Type::Directory) && !leads_inside(d, name, &child, ctx) {
+            return Found::default();
+        }
+        return descend(d, name, &name_str, child, child_rel, chain, ctx);
     }
     if !is_module {
         return Found::default();
+    }
+    if child.as_os_str().len() >= PATH_MAX {
+        let errno = crate::error::errno_text(libc::ENAMETOOLONG);
+        return Found {
+            cands: Vec::new(),
+            problems: vec![
+                format!("could not create module {}: {errno}", child.display()),
+                format!("failed {}: {errno}", child.display()),
+            ],
+        };
     }
     if fmt != SFlag::S_IFREG {
         return Found::problem(format!("unsupported file type {}: {:o}", child.display(), fmt.bits()));
@@ -194,4 +221,13 @@ fn entry(
         cands: vec![Candidate { path: child, relpath: child_rel, modname, key: Some(key_of(&st)) }],
         problems: Vec::new(),
     }
+}
+
+/// True when the entry `name` of `d` is not a symlink, or is one whose target (resolved
+/// in full) lies inside the walked directory.
+fn leads_inside(d: BorrowedFd<'_>, name: &[u8], child: &Path, ctx: &Ctx<'_>) -> bool {
+    let is_link = fstatat(d, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        .map(|st| SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK)
+        .unwrap_or(true);
+    !is_link || std::fs::canonicalize(child).is_ok_and(|real| real.starts_with(&ctx.inside))
 }

@@ -5,6 +5,12 @@
 //! `1F 8B`, anything else is taken as a raw ELF image and mapped. A file shorter than
 //! six bytes is refused with EINVAL, as kmod does; a stream that does not decode is
 //! EINVAL too (kmod: "xz: File is corrupt" and friends).
+//!
+//! Unlike kmod, a module may decompress to at most [`MAX_DECOMPRESSED`] bytes (EFBIG,
+//! with the limit in the message, as soon as the limit is passed), and bulk readers
+//! (depmod) hold their images within a shared [`budget`](super::budget). gzip is read
+//! as zlib's `gzread` reads it (kmod 34): bytes after the last member are ignored, and
+//! a member cut short (no 8-byte trailer) yields what it decoded.
 
 use std::fs::File;
 use std::io::Read;
@@ -84,6 +90,47 @@ impl Image {
 pub struct ModuleFile {
     pub image: Image,
     pub compression: Compression,
+    /// The image's share of the bulk readers' budget (returned on drop).
+    _grant: Option<super::budget::Grant>,
+}
+
+/// The most one module may decompress to. No real module is near it (the largest
+/// Debian amd64 module is about 29 MiB); a decompression bomb stops here.
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+fn max_decompressed() -> u64 {
+    #[cfg(feature = "testing")]
+    if let Some(v) = std::env::var("RKMOD_TEST_DECOMPRESS_CAP").ok().and_then(|v| v.parse().ok()) {
+        return v;
+    }
+    MAX_DECOMPRESSED
+}
+
+/// `n` bytes in words: "1 GiB", "8 MiB", else bytes.
+fn size_text(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Why a compressed image could not be decoded.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// The stream is corrupt: what the decoder said.
+    Corrupt(String),
+    /// The image passed the cap (in bytes).
+    TooLarge(u64),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::Corrupt(what) => f.write_str(what),
+            DecodeError::TooLarge(cap) => write!(f, "decompressed size over the {} limit", size_text(*cap)),
+        }
+    }
 }
 
 /// Shortest file kmod accepts: it reads six magic bytes first.
@@ -126,7 +173,7 @@ impl ModuleFile {
                 }
                 if !map {
                     let image = Image::File { file, len, head: head.to_vec() };
-                    return Ok(ModuleFile { image, compression });
+                    return Ok(ModuleFile { image, compression, _grant: None });
                 }
                 // SAFETY: the map is read-only and private to this process; a file
                 // truncated underneath us is the same hazard kmod's mmap has.
@@ -136,38 +183,127 @@ impl ModuleFile {
             _ => {
                 let mut raw = head.to_vec();
                 file.read_to_end(&mut raw).map_err(|e| Error::io(path, &e))?;
-                Image::Owned(decompress(compression, &raw).map_err(|what| {
-                    Error::bad_module(path, libc::EINVAL, format!("{}: {what}", compression.name()))
-                })?)
+                // Bulk readers (unmapped) share the budget; a single reader does not.
+                let mut grant = (!map).then(super::budget::Grant::default);
+                let image = decompress_within(compression, &raw, grant.as_mut()).map_err(|e| match e {
+                    DecodeError::TooLarge(_) => Error::bad_module(path, libc::EFBIG, e.to_string()),
+                    DecodeError::Corrupt(_) => {
+                        Error::bad_module(path, libc::EINVAL, format!("{}: {e}", compression.name()))
+                    }
+                })?;
+                return Ok(ModuleFile { image: Image::Owned(image), compression, _grant: grant });
             }
         };
-        Ok(ModuleFile { image, compression })
+        Ok(ModuleFile { image, compression, _grant: None })
     }
 }
 
-/// Decode a whole compressed image; the error says what the decoder found.
+/// Decode a whole compressed image; the error says what the decoder found (or that
+/// the image passed [`MAX_DECOMPRESSED`]).
 pub fn decompress(kind: Compression, raw: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    // Sized once from the stream's own record of its length (capped: a hostile header
-    // must not make us allocate gigabytes up front), else a guess.
-    let hint = decoded_size_hint(kind, raw).filter(|&n| n <= 256 << 20).unwrap_or(raw.len() * 4);
-    let mut out = Vec::with_capacity(hint);
-    let res = match kind {
-        Compression::None => {
-            out.extend_from_slice(raw);
-            Ok(0)
+    decompress_within(kind, raw, None).map_err(|e| e.to_string())
+}
+
+/// [`decompress`], growing `grant` with the image when given.
+fn decompress_within(
+    kind: Compression,
+    raw: &[u8],
+    grant: Option<&mut super::budget::Grant>,
+) -> std::result::Result<Vec<u8>, DecodeError> {
+    let cap = max_decompressed();
+    // Sized from the stream's own record of its length (a hostile header must not make
+    // us allocate much up front), else a guess.
+    let hint = decoded_size_hint(kind, raw).unwrap_or(raw.len() * 4).min(64 << 20);
+    let corrupt = |e: std::io::Error| DecodeError::Corrupt(e.to_string());
+    match kind {
+        Compression::None => read_capped(raw, hint, cap, grant),
+        Compression::Xz => read_capped(liblzma::read::XzDecoder::new_multi_decoder(raw), hint, cap, grant),
+        Compression::Gzip => read_capped(GzMembers::new(raw), hint, cap, grant),
+        // A stream cut short yields what was decoded so far, as kmod 30's streaming
+        // decoder does (the ELF check then rejects it); corrupt data is an error.
+        Compression::Zstd => {
+            let d = zstd::stream::read::Decoder::with_buffer(raw).map_err(corrupt)?;
+            read_capped(EofIsEnd(d), hint, cap, grant)
         }
-        Compression::Xz => liblzma::read::XzDecoder::new_multi_decoder(raw).read_to_end(&mut out),
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut out),
-        Compression::Zstd => zstd::stream::read::Decoder::with_buffer(raw).and_then(|mut d| {
-            // A stream cut short yields what was decoded so far, as kmod 30's streaming
-            // decoder does (the ELF check then rejects it); corrupt data is an error.
-            match d.read_to_end(&mut out) {
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(out.len()),
-                r => r,
+    }
+}
+
+/// Read `r` to its end into a vector that never holds more than `cap` bytes, growing
+/// `grant` with the vector's capacity before each growth.
+fn read_capped(
+    mut r: impl Read,
+    hint: usize,
+    cap: u64,
+    mut grant: Option<&mut super::budget::Grant>,
+) -> std::result::Result<Vec<u8>, DecodeError> {
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut want = hint.max(64 << 10).min(cap);
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DecodeError::Corrupt(e.to_string())),
+        };
+        if out.len() + n > cap {
+            return Err(DecodeError::TooLarge(cap as u64));
+        }
+        if out.len() + n > out.capacity() {
+            want = want.max(out.capacity().saturating_mul(2)).max(out.len() + n).min(cap);
+            if let Some(g) = grant.as_deref_mut() {
+                g.grow(want as u64);
             }
-        }),
-    };
-    res.map(|_| out).map_err(|e| e.to_string())
+            out.reserve_exact(want - out.len());
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A reader whose early end of stream is a plain end (zstd cut short).
+struct EofIsEnd<R>(R);
+
+impl<R: Read> Read for EofIsEnd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+            r => r,
+        }
+    }
+}
+
+/// gzip members one after another, as zlib's `gzread` reads them: after a member, the
+/// next starts only where the gzip magic does (other bytes are ignored), and a member
+/// cut short ends the stream with what it decoded. A bad header or checksum is an error.
+struct GzMembers<'a> {
+    member: Option<flate2::bufread::GzDecoder<&'a [u8]>>,
+}
+
+impl<'a> GzMembers<'a> {
+    fn new(raw: &'a [u8]) -> GzMembers<'a> {
+        GzMembers { member: Some(flate2::bufread::GzDecoder::new(raw)) }
+    }
+}
+
+impl Read for GzMembers<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(member) = self.member.as_mut() {
+            match member.read(buf) {
+                Ok(0) if !buf.is_empty() => {
+                    let rest = self.member.take().map(|m| m.into_inner()).unwrap_or_default();
+                    if rest.starts_with(&[0x1F, 0x8B]) {
+                        self.member = Some(flate2::bufread::GzDecoder::new(rest));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    self.member = None;
+                }
+                r => return r,
+            }
+        }
+        Ok(0)
+    }
 }
 
 /// The decoded size a stream records: xz's index, zstd's frame header, gzip's ISIZE.

@@ -4,6 +4,7 @@
 //! bytes, see [`mod@file`]); [`ModuleImage::elf`] validates its ELF like libkmod; the
 //! readers below return what `modinfo`, `modprobe --dump-modversions` and depmod need.
 
+pub mod budget;
 pub mod elf;
 pub mod file;
 pub mod modinfo;
