@@ -103,14 +103,14 @@ pub enum InsertError {
     /// module": the errno through insmod's wording).
     File(Error),
     /// Force was asked for but the image is not ELF, so it cannot be stripped.
-    Strip { errno: i32 },
+    Strip { errno: crate::Errno },
     /// The kernel refused the module.
-    Kernel { errno: i32, compression: Compression, route: Route },
+    Kernel { errno: crate::Errno, compression: Compression, route: Route },
 }
 
 impl InsertError {
     /// The errno kmod reports.
-    pub fn errno(&self) -> i32 {
+    pub fn errno(&self) -> crate::Errno {
         match self {
             InsertError::File(e) => e.errno(),
             InsertError::Strip { errno } | InsertError::Kernel { errno, .. } => *errno,
@@ -122,7 +122,7 @@ impl InsertError {
 /// bytes as given: the kernel does not ask for UTF-8).
 pub fn insert_file(sys: &System, path: &Path, params: &[u8], force: Force) -> Result<Inserted, InsertError> {
     let params = CString::new(params).map_err(|_| {
-        InsertError::File(Error::bad_module(path, libc::EINVAL, "parameters contain a NUL byte"))
+        InsertError::File(Error::bad_module(path, crate::Errno::EINVAL, "parameters contain a NUL byte"))
     })?;
     let mut file = File::open(path).map_err(|e| InsertError::File(Error::io(path, &e)))?;
     let mut head = Vec::with_capacity(decode::HEAD_LEN);
@@ -133,7 +133,7 @@ pub fn insert_file(sys: &System, path: &Path, params: &[u8], force: Force) -> Re
     if head.len() < 6 {
         return Err(InsertError::File(Error::bad_module(
             path,
-            libc::EINVAL,
+            crate::Errno::EINVAL,
             "file too short to be a module",
         )));
     }
@@ -156,7 +156,7 @@ pub fn insert_file(sys: &System, path: &Path, params: &[u8], force: Force) -> Re
             }
             match sys.kernel().finit_module(&file, &params, flags) {
                 Ok(()) => return Ok(Inserted { compression, route: Route::Finit { flags } }),
-                Err(libc::ENOSYS) => Some(Userspace::NoFinit),
+                Err(crate::Errno::ENOSYS) => Some(Userspace::NoFinit),
                 Err(errno) => {
                     return Err(InsertError::Kernel { errno, compression, route: Route::Finit { flags } });
                 }
@@ -170,7 +170,7 @@ pub fn insert_file(sys: &System, path: &Path, params: &[u8], force: Force) -> Re
     let mut image = match compression {
         Compression::None => raw,
         c => decompress(c, &raw).map_err(|what| {
-            InsertError::File(Error::bad_module(path, libc::EINVAL, format!("{}: {what}", c.name())))
+            InsertError::File(Error::bad_module(path, crate::Errno::EINVAL, format!("{}: {what}", c.name())))
         })?,
     };
     let mut stripped = None;

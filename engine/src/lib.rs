@@ -29,6 +29,7 @@ pub mod insert;
 #[cfg(feature = "serde")]
 pub mod json;
 pub mod kernel;
+pub mod kmod30;
 pub mod lookup;
 pub mod module;
 pub mod name;
@@ -36,4 +37,4 @@ pub mod probe;
 pub mod resolve;
 pub mod unload;
 
-pub use error::{Error, Result};
+pub use error::{Errno, Error, Result};

@@ -44,11 +44,16 @@ pub struct Found {
     pub builtin: bool,
 }
 
-/// Why a lookup could not run.
+/// Why a lookup found nothing usable (the one error of every lookup: this directory's,
+/// and modprobe's [`crate::resolve::Resolver::lookup`]).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum LookupError {
-    /// The input is not a valid alias (an unmatched bracket).
+    /// Not a valid alias (an unmatched bracket): kmod reports it as not found.
     BadAlias,
+    /// A config alias's module name and pattern are too long for libkmod's module key
+    /// (see [`crate::resolve::Diagnostic::AliasTooLong`]): kmod reports it as not found.
+    NameTooLong,
     /// An index could not be read.
     Index(Error),
 }

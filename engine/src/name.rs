@@ -92,15 +92,13 @@ fn from_ascii_edit(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// The file-name endings kmod treats as modules (`kmod_exts`).
-pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
-
 /// kmod's `path_ends_with_kmod_ext`: `path` ends in `.ko`, `.ko.gz`, `.ko.xz` or
 /// `.ko.zst`, with at least one byte before the extension (so `.ko` alone is not a
 /// module).
 pub fn has_module_extension(path: impl AsRef<[u8]>) -> bool {
     let path = path.as_ref();
-    MODULE_EXTENSIONS.iter().any(|ext| path.len() > ext.len() && path.ends_with(ext.as_bytes()))
+    crate::module::file::module_extensions()
+        .any(|ext| path.len() > ext.len() && path.ends_with(ext.as_bytes()))
 }
 
 #[cfg(test)]

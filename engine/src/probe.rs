@@ -54,28 +54,33 @@ pub enum Event<'a> {
     /// The install command exited with a non-zero status.
     CommandFailed { step: &'a Step, command: &'a [u8], status: i32 },
     /// The install command could not be started.
-    CommandNotRun { step: &'a Step, command: &'a [u8], errno: i32 },
+    CommandNotRun { step: &'a Step, command: &'a [u8], errno: crate::Errno },
 }
 
 /// The outcome of the list: Ok, or the errno of the step that stopped it (EEXIST for
 /// `--first-time` on a loaded module).
-pub fn execute(sys: &System, steps: &[Step], exec: &Exec, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+pub fn execute(
+    sys: &System,
+    steps: &[Step],
+    exec: &Exec,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<(), crate::Errno> {
     let sysfs = sys.sysfs();
-    let mut err: Result<(), i32> = Ok(());
+    let mut err: Result<(), crate::Errno> = Ok(());
     for step in steps {
         let loaded =
             !exec.ignore_loaded && (step.in_kernel || sysfs.initstate(&step.module.name) == InitState::Live);
         if loaded {
             on(Event::AlreadyLoaded(step));
-            err = Err(libc::EEXIST);
+            err = Err(crate::Errno::EEXIST);
         } else {
             on(Event::Action(step));
             err = if exec.dry_run { Ok(()) } else { run_step(sys, step, exec, on) };
         }
-        if err == Err(libc::EEXIST) && step.requested && exec.first_time {
+        if err == Err(crate::Errno::EEXIST) && step.requested && exec.first_time {
             break;
         }
-        if err == Err(libc::EEXIST) || !step.required {
+        if err == Err(crate::Errno::EEXIST) || !step.required {
             err = Ok(());
         } else if err.is_err() {
             break;
@@ -84,18 +89,23 @@ pub fn execute(sys: &System, steps: &[Step], exec: &Exec, on: &mut dyn FnMut(Eve
     err
 }
 
-fn run_step(sys: &System, step: &Step, exec: &Exec, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+fn run_step(
+    sys: &System,
+    step: &Step,
+    exec: &Exec,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<(), crate::Errno> {
     match &step.action {
         Action::Install { expanded, .. } => match run_command(expanded, &step.module.name, &exec.command_env)
         {
             Ok(0) => Ok(()),
             Ok(status) => {
                 on(Event::CommandFailed { step, command: expanded, status });
-                Err(libc::EINVAL)
+                Err(crate::Errno::EINVAL)
             }
             Err(errno) => {
                 on(Event::CommandNotRun { step, command: expanded, errno });
-                Err(libc::EINVAL)
+                Err(crate::Errno::EINVAL)
             }
         },
         Action::Insert { path, options } => match insert_file(sys, path, options, exec.force) {
@@ -110,7 +120,7 @@ fn run_step(sys: &System, step: &Step, exec: &Exec, on: &mut dyn FnMut(Event<'_>
         },
         Action::Builtin | Action::Missing { .. } => {
             on(Event::NoFile(step));
-            Err(libc::ENOENT)
+            Err(crate::Errno::ENOENT)
         }
     }
 }
@@ -119,12 +129,12 @@ fn run_step(sys: &System, step: &Step, exec: &Exec, on: &mut dyn FnMut(Event<'_>
 /// `MODPROBE_MODULE` naming the module: its exit status (0 when killed by a signal,
 /// as `WEXITSTATUS` reads it), or the errno of starting the shell. The command and
 /// the name are given to the shell byte for byte.
-pub fn run_command(command: &[u8], module: &[u8], env: &[(OsString, OsString)]) -> Result<i32, i32> {
+pub fn run_command(command: &[u8], module: &[u8], env: &[(OsString, OsString)]) -> Result<i32, crate::Errno> {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c").arg(OsStr::from_bytes(command)).env("MODPROBE_MODULE", OsStr::from_bytes(module));
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let status = cmd.status().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    let status = cmd.status().map_err(|e| crate::error::io_errno(&e))?;
     Ok(status.code().unwrap_or(0))
 }

@@ -163,19 +163,25 @@ impl Diagnostic {
     pub fn kmod30_message(&self) -> Vec<u8> {
         match self {
             Diagnostic::SoftdepLookupFailed { name } => [
-                &b"ERROR: ../libkmod/libkmod-module.c:1567 lookup_softdep() failed to lookup soft dependency '"[..],
+                b"ERROR: ",
+                crate::kmod30::hooked_prefix("lookup_softdep").as_bytes(),
+                b"failed to lookup soft dependency '",
                 name,
                 b"', continuing anyway.",
             ]
             .concat(),
             Diagnostic::DependencyMissing { path, .. } => [
-                &b"ERROR: ../libkmod/libkmod-module.c:131 kmod_module_parse_depline() path="[..],
+                b"ERROR: ",
+                crate::kmod30::hooked_prefix("kmod_module_parse_depline").as_bytes(),
+                b"path=",
                 path.as_os_str().as_bytes(),
                 b" error=No such file or directory",
             ]
             .concat(),
             Diagnostic::AliasTooLong { query, modname } => [
-                &b"ERROR: ../libkmod/libkmod.c:671 kmod_lookup_alias_from_config() Could not create module for alias="[..],
+                b"ERROR: ",
+                crate::kmod30::hooked_prefix("kmod_lookup_alias_from_config").as_bytes(),
+                b"Could not create module for alias=",
                 query,
                 b" modname=",
                 modname,
@@ -186,17 +192,7 @@ impl Diagnostic {
     }
 }
 
-/// Why a lookup found nothing usable.
-#[derive(Debug)]
-pub enum LookupError {
-    /// Not a valid alias (an unmatched bracket): kmod reports it as not found.
-    BadAlias,
-    /// A config alias's module name and pattern are too long for libkmod's module key
-    /// (see [`Diagnostic::AliasTooLong`]): kmod reports it as not found.
-    NameTooLong,
-    /// An index could not be read.
-    Index(crate::Error),
-}
+pub use crate::lookup::LookupError;
 
 /// libkmod's PATH_MAX: the size of its `name\alias` module key buffer.
 const PATH_MAX: usize = 4096;
@@ -541,21 +537,21 @@ impl<'a> Resolver<'a> {
     /// Its dependencies still come from its name's `modules.dep` line. The path is made
     /// absolute against the current directory without normalisation, as kmod does
     /// (`./x.ko` becomes `CWD/./x.ko`); the errno is the `stat`'s.
-    pub fn from_path(&mut self, path: &Path) -> std::result::Result<ModId, i32> {
+    pub fn from_path(&mut self, path: &Path) -> std::result::Result<ModId, crate::Errno> {
         let abs = if path.is_absolute() {
             path.to_path_buf()
         } else {
-            let cwd = std::env::current_dir().map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+            let cwd = std::env::current_dir().map_err(|e| crate::error::io_errno(&e))?;
             let mut joined = cwd.into_os_string();
             joined.push("/");
             joined.push(path.as_os_str());
             PathBuf::from(joined)
         };
-        std::fs::metadata(&abs).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOENT))?;
+        std::fs::metadata(&abs).map_err(|e| crate::error::io_errno(&e))?;
         let id = self.obj(name::path_to_modname_bytes(path), None);
         let o = &mut self.objs[id.0];
         match &o.path {
-            Some(Some(old)) if *old != abs => return Err(libc::EEXIST),
+            Some(Some(old)) if *old != abs => return Err(crate::Errno::EEXIST),
             _ => o.path = Some(Some(abs)),
         }
         o.builtin = Builtin::No;

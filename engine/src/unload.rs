@@ -63,7 +63,7 @@ pub enum Event<'a> {
     /// The module is in use (with its holders, for better messages).
     InUse { name: &'a [u8], holders: &'a [String] },
     /// `delete_module` failed (`waited`: `--wait` was given).
-    RemoveFailed { name: &'a [u8], errno: i32, waited: bool },
+    RemoveFailed { name: &'a [u8], errno: crate::Errno, waited: bool },
     /// The remove command failed.
     CommandFailed { name: &'a [u8] },
     /// A module was removed (by the syscall, not a command).
@@ -87,7 +87,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
     }
 
     /// Remove one module the lookup found (modprobe's top-level call: builtin is an error).
-    pub fn remove(&mut self, id: ModId, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    pub fn remove(&mut self, id: ModId, on: &mut dyn FnMut(Event<'_>)) -> Result<(), crate::Errno> {
         self.remove_module(id, self.opts.remove_holders, !IGNORE_BUILTIN, on)
     }
 
@@ -97,7 +97,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
         holders_too: bool,
         ignore_builtin: bool,
         on: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), i32> {
+    ) -> Result<(), crate::Errno> {
         let name = self.resolver.module(id).name.clone();
         let (pre, post, cmd) = if self.opts.ignore_commands {
             (Vec::new(), Vec::new(), None)
@@ -112,12 +112,12 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
                     return Ok(());
                 }
                 on(Event::Builtin(&name));
-                return Err(libc::ENOENT);
+                return Err(crate::Errno::ENOENT);
             }
             if sysfs.initstate(&name) == InitState::Absent {
                 if self.opts.first_time {
                     on(Event::NotInKernel(&name));
-                    return Err(libc::ENOENT);
+                    return Err(crate::Errno::ENOENT);
                 }
                 return Ok(());
             }
@@ -143,7 +143,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
         {
             let holders = self.live_holders(&name);
             on(Event::InUse { name: &name, holders: &holders });
-            return Err(libc::EBUSY);
+            return Err(crate::Errno::EBUSY);
         }
         match &cmd {
             None if gone => {}
@@ -154,7 +154,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
                 // A non-zero exit and a shell that did not start fail alike.
                 if !self.opts.dry_run && run_command(c, &name, &self.opts.command_env) != Ok(0) {
                     on(Event::CommandFailed { name: &name });
-                    return Err(libc::EINVAL);
+                    return Err(crate::Errno::EINVAL);
                 }
             }
         }
@@ -168,7 +168,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
     }
 
     /// Step 4: the dependencies nothing uses any more, until none is left.
-    fn remove_unused_deps(&mut self, id: ModId, on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    fn remove_unused_deps(&mut self, id: ModId, on: &mut dyn FnMut(Event<'_>)) -> Result<(), crate::Errno> {
         let deps = self.resolver.deps(id).map_err(|e| e.errno())?;
         let names: Vec<Vec<u8>> = deps.iter().map(|d| self.resolver.module(*d).name.clone()).collect();
         loop {
@@ -208,14 +208,14 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
 
     /// modprobe's `rmmod_do_remove_module`: announce, then `delete_module`, waiting
     /// with back-off on EAGAIN when `--wait` is given.
-    fn delete(&mut self, name: &[u8], on: &mut dyn FnMut(Event<'_>)) -> Result<(), i32> {
+    fn delete(&mut self, name: &[u8], on: &mut dyn FnMut(Event<'_>)) -> Result<(), crate::Errno> {
         on(Event::Rmmod(name));
         if self.opts.dry_run {
             self.removed.insert(name.to_vec());
             return Ok(());
         }
         let flags = O_NONBLOCK | if self.opts.force { O_TRUNC } else { 0 };
-        let cname = CString::new(name).map_err(|_| libc::EINVAL)?;
+        let cname = CString::new(name).map_err(|_| crate::Errno::EINVAL)?;
         let waited = self.opts.wait_msec > 0;
         let deadline = Instant::now() + Duration::from_millis(self.opts.wait_msec);
         let mut interval = Duration::from_millis(1);
@@ -226,7 +226,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
                     on(Event::Removed(name));
                     return Ok(());
                 }
-                Err(libc::EAGAIN) if waited && Instant::now() < deadline => {
+                Err(crate::Errno::EAGAIN) if waited && Instant::now() < deadline => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     std::thread::sleep(interval.min(left));
                     interval = (interval * 2).min(Duration::from_secs(1));
@@ -246,14 +246,14 @@ pub enum InUse {
     Builtin,
     NotLoaded,
     /// Holders could not be listed (the errno of opening `holders/`).
-    HoldersUnreadable(i32),
+    HoldersUnreadable(crate::Errno),
     HeldBy(Vec<String>),
     /// refcnt > 0 without holders (a module in use by the kernel or a process).
     Referenced,
     /// No `refcnt` file: the kernel cannot unload modules.
     NoUnloadSupport,
     /// `refcnt` could not be read otherwise (kmod fails without a word).
-    RefcntUnreadable(i32),
+    RefcntUnreadable(crate::Errno),
 }
 
 /// The module an rmmod argument names: a path that exists gives its file name without
@@ -293,7 +293,7 @@ pub fn rmmod_checks(sys: &System, name: &[u8], builtin: bool) -> Vec<InUse> {
         Err(errno) => out.push(InUse::HoldersUnreadable(errno)),
     }
     match sysfs.refcnt(name) {
-        Err(libc::ENOENT) => out.push(InUse::NoUnloadSupport),
+        Err(crate::Errno::ENOENT) => out.push(InUse::NoUnloadSupport),
         Err(errno) => out.push(InUse::RefcntUnreadable(errno)),
         Ok(n) if n > 0 => out.push(InUse::Referenced),
         Ok(_) => {}

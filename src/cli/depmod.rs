@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use rkmod::depmod::{self, Level, Options};
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::{self, Log};
 use super::output;
 
@@ -98,75 +99,89 @@ pub struct Args {
     pub positional: Vec<std::ffi::OsString>,
 }
 
+/// depmod's options.
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: None, help };
+
 /// The applet: parse kmod's options, run, print.
 pub fn main(argv0: &std::ffi::OsStr, prog: &str, args: &[std::ffi::OsString]) -> i32 {
     let log = Log::new(prog);
     let mut a = Args::default();
     a.opts.moduledir = "lib/modules".into();
-    let parsed = match getopt_long(args, SHORT, LONG) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(code) = apply(&e.parsed, &mut a, prog, &log) {
-                return code;
-            }
-            super::log::getopt_error(argv0, &e.message);
-            return 1;
-        }
-    };
-    if let Some(code) = apply(&parsed, &mut a, prog, &log) {
-        return code;
+    match applet::parse(&SPEC, argv0, prog, args, |c, arg| apply(c, arg.unwrap_or_default(), &mut a, &log)) {
+        Ok(positional) => a.positional = positional,
+        Err(code) => return code,
     }
     run(a, &log)
 }
 
-fn apply(parsed: &[Parsed], a: &mut Args, prog: &str, log: &Log) -> Option<i32> {
-    for p in parsed {
-        let (c, arg) = match p {
-            Parsed::Positional(s) => {
-                a.positional.push(s.clone());
-                continue;
+impl Args {
+    /// The options `rkmod deps` was given, as typed values: each goes through the
+    /// applet's definition of the option it stands for. None when one ends the run.
+    pub fn from_native(d: &super::native::DepsArgs, log: &Log) -> Option<Args> {
+        let mut a = Args::default();
+        a.opts.moduledir = "lib/modules".into();
+        let flags = [
+            (d.all, 'a'),
+            (d.quick, 'A'),
+            (d.errsyms, 'e'),
+            (d.dry_run, 'n'),
+            (d.verbose, 'v'),
+            (d.warn, 'w'),
+        ];
+        let mut options: Vec<(char, Option<std::ffi::OsString>)> =
+            flags.iter().filter(|(on, _)| *on).map(|&(_, c)| (c, None)).collect();
+        let valued = [
+            ('b', &d.basedir),
+            ('m', &d.moduledir),
+            ('o', &d.outdir),
+            ('E', &d.symvers),
+            ('F', &d.filesyms),
+            ('P', &d.symbol_prefix),
+        ];
+        options.extend(valued.iter().filter_map(|(c, v)| v.as_ref().map(|v| (*c, Some(v.clone())))));
+        options.extend(d.config.iter().map(|c| ('C', Some(c.clone()))));
+        for (c, arg) in options {
+            if let Flow::Exit(_) = apply(c, arg.unwrap_or_default(), &mut a, log) {
+                return None;
             }
-            Parsed::Opt(c, arg) => (*c, arg.clone().unwrap_or_default()),
-        };
-        match c {
-            'a' => {}
-            'A' => a.quick = true,
-            'b' => a.opts.basedir = super::info::absolute(std::path::Path::new(&arg)),
-            // The engine keeps the module directory as text (bytes that are not UTF-8
-            // become U+FFFD there).
-            'm' => a.opts.moduledir = arg.to_string_lossy().trim_start_matches('/').to_string(),
-            'o' => a.opts.outdir = Some(super::info::absolute(std::path::Path::new(&arg))),
-            'C' => a.opts.config.push(PathBuf::from(arg)),
-            'E' => a.opts.symvers = Some(PathBuf::from(arg)),
-            'F' => a.opts.system_map = Some(PathBuf::from(arg)),
-            'e' => a.opts.errsyms = true,
-            'u' | 'q' | 'r' => log.warn(&format!("Ignored deprecated option -{c}")),
-            'v' => {
-                a.verbose = true;
-                a.opts.verbose = true;
-            }
-            'n' => a.opts.dry_run = true,
-            'P' => {
-                let arg = arg.to_string_lossy();
-                let mut chars = arg.chars();
-                match (chars.next(), chars.next()) {
-                    (Some(ch), None) => a.opts.symbol_prefix = Some(ch),
-                    _ => log.log(log::Level::Fatal, "-P only takes a single char"),
-                }
-            }
-            'w' => a.opts.warn_dups = true,
-            'h' => {
-                output::print(&help(prog));
-                return Some(0);
-            }
-            'V' => {
-                output::print(&super::version_text());
-                return Some(0);
-            }
-            _ => {}
         }
+        a.positional = d.version.iter().chain(&d.files).cloned().collect();
+        Some(a)
     }
-    None
+}
+
+/// One option, as kmod's getopt loop acts on it.
+fn apply(c: char, arg: std::ffi::OsString, a: &mut Args, log: &Log) -> Flow {
+    match c {
+        'a' => {}
+        'A' => a.quick = true,
+        'b' => a.opts.basedir = super::info::absolute(std::path::Path::new(&arg)),
+        // The engine keeps the module directory as text (bytes that are not UTF-8
+        // become U+FFFD there).
+        'm' => a.opts.moduledir = arg.to_string_lossy().trim_start_matches('/').to_string(),
+        'o' => a.opts.outdir = Some(super::info::absolute(std::path::Path::new(&arg))),
+        'C' => a.opts.config.push(PathBuf::from(arg)),
+        'E' => a.opts.symvers = Some(PathBuf::from(arg)),
+        'F' => a.opts.system_map = Some(PathBuf::from(arg)),
+        'e' => a.opts.errsyms = true,
+        'u' | 'q' | 'r' => log.warn(&format!("Ignored deprecated option -{c}")),
+        'v' => {
+            a.verbose = true;
+            a.opts.verbose = true;
+        }
+        'n' => a.opts.dry_run = true,
+        'P' => {
+            let arg = arg.to_string_lossy();
+            let mut chars = arg.chars();
+            match (chars.next(), chars.next()) {
+                (Some(ch), None) => a.opts.symbol_prefix = Some(ch),
+                _ => log.log(log::Level::Fatal, "-P only takes a single char"),
+            }
+        }
+        'w' => a.opts.warn_dups = true,
+        _ => {}
+    }
+    Flow::Go
 }
 
 /// `%u.%u` at the start, as kmod's `sscanf` check.

@@ -91,8 +91,9 @@ pub fn resolve(dir: &ModuleDir, arg: &OsStr, opts: &InfoOptions) -> Result<Vec<F
     match dir.lookup(a) {
         Ok(found) if found.is_empty() => Err([b"Module ", a, b" not found."].concat()),
         Ok(found) => Ok(found),
-        Err(LookupError::BadAlias) => Err([b"Module alias ", a, b" not found."].concat()),
         Err(LookupError::Index(e)) => Err(e.to_string().into_bytes()),
+        // Not a valid alias (an unmatched bracket).
+        Err(_) => Err([b"Module alias ", a, b" not found."].concat()),
     }
 }
 
@@ -113,13 +114,13 @@ pub fn load(dir: &ModuleDir, found: &Found) -> Result<Shown, Error> {
             None => {
                 return Err(Error::Io {
                     path: dir.path().join("modules.builtin.modinfo"),
-                    errno: libc::ENOENT,
+                    errno: rkmod::Errno::ENOENT,
                 })
             }
             Some(fields) if fields.is_empty() => {
                 return Err(Error::Io {
                     path: dir.path().join("modules.builtin.modinfo"),
-                    errno: libc::ENOSYS,
+                    errno: rkmod::Errno::ENOSYS,
                 })
             }
             Some(fields) => shown.fields = fields,
@@ -204,7 +205,7 @@ fn print_module(dir: &ModuleDir, found: &Found, opts: &InfoOptions, log: &Log) -
     let shown = match load(dir, found) {
         Ok(s) => s,
         Err(e) => {
-            if is_builtin && e.errno() == libc::ENOENT {
+            if is_builtin && e.errno() == rkmod::Errno::ENOENT {
                 return true;
             }
             log.error(&format!(

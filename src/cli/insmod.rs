@@ -13,9 +13,9 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::Log;
-use super::output;
 use rkmod::insert::{insert_file, Force};
 use rkmod::kernel::System;
 
@@ -27,17 +27,19 @@ const KMOD30_SHORT: &str = "psfVh";
 const KMOD30_LONG: &[LongOpt] =
     &[LongOpt::new("version", HasArg::No, 'V'), LongOpt::new("help", HasArg::No, 'h')];
 
-fn long_options() -> Vec<LongOpt> {
-    let mut v = KMOD30_LONG.to_vec();
-    v.extend([
-        LongOpt::new("force", HasArg::No, 'f'),
-        LongOpt::new("force-modversion", HasArg::No, FORCE_MODVERSION),
-        LongOpt::new("force-vermagic", HasArg::No, FORCE_VERMAGIC),
-        LongOpt::new("syslog", HasArg::No, 's'),
-        LongOpt::new("verbose", HasArg::No, 'v'),
-    ]);
-    v
-}
+/// kmod 30's table first (glibc reports ambiguities in table order), then kmod 34's.
+const LONG: &[LongOpt] = &[
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+    LongOpt::new("force", HasArg::No, 'f'),
+    LongOpt::new("force-modversion", HasArg::No, FORCE_MODVERSION),
+    LongOpt::new("force-vermagic", HasArg::No, FORCE_VERMAGIC),
+    LongOpt::new("syslog", HasArg::No, 's'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+];
+
+/// insmod's options.
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: Some((KMOD30_SHORT, KMOD30_LONG)), help };
 
 /// kmod 34's help: kmod 30's listed only `-V` and `-h`, and the option set is kmod 34's.
 fn help(prog: &str) -> String {
@@ -55,12 +57,12 @@ fn help(prog: &str) -> String {
 }
 
 /// insmod's wording of an insertion errno (`mod_strerror`).
-pub fn insert_strerror(errno: i32) -> String {
+pub fn insert_strerror(errno: rkmod::Errno) -> String {
     match errno {
-        libc::ENOEXEC => "Invalid module format".into(),
-        libc::ENOENT => "Unknown symbol in module".into(),
-        libc::ESRCH => "Module has wrong symbol version".into(),
-        libc::EINVAL => "Invalid parameters".into(),
+        rkmod::Errno::ENOEXEC => "Invalid module format".into(),
+        rkmod::Errno::ENOENT => "Unknown symbol in module".into(),
+        rkmod::Errno::ESRCH => "Module has wrong symbol version".into(),
+        rkmod::Errno::EINVAL => "Invalid parameters".into(),
         e => rkmod::error::errno_text(e),
     }
 }
@@ -77,53 +79,27 @@ struct Opts {
     verbose: i32,
 }
 
-fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str) -> Option<i32> {
-    for p in parsed {
-        match p {
-            Parsed::Opt('f', _) => o.force = Force { vermagic: true, modversion: true },
-            Parsed::Opt(FORCE_VERMAGIC, _) => o.force.vermagic = true,
-            Parsed::Opt(FORCE_MODVERSION, _) => o.force.modversion = true,
-            Parsed::Opt('s', _) => o.syslog = true,
-            Parsed::Opt('v', _) => o.verbose += 1,
-            Parsed::Opt('h', _) => {
-                output::print(&help(prog));
-                return Some(0);
-            }
-            Parsed::Opt('V', _) => {
-                output::print(&super::version_text());
-                return Some(0);
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// Run the applet.
 pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
     let mut log = Log::new(prog);
     let mut o = Opts::default();
-    let parsed = match getopt_long(args, SHORT, &long_options()) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(code) = apply(&e.parsed, &mut o, prog) {
-                return code;
-            }
-            let message = match getopt_long(args, KMOD30_SHORT, KMOD30_LONG) {
-                Err(k) => k.message,
-                Ok(_) => e.message,
-            };
-            super::log::getopt_error(argv0, &message);
-            return 1;
+    let words = match applet::parse(&SPEC, argv0, prog, args, |c, _| {
+        match c {
+            'f' => o.force = Force { vermagic: true, modversion: true },
+            FORCE_VERMAGIC => o.force.vermagic = true,
+            FORCE_MODVERSION => o.force.modversion = true,
+            's' => o.syslog = true,
+            'v' => o.verbose += 1,
+            _ => {} // -p: accepted and ignored, as kmod 30 does
         }
+        Flow::Go
+    }) {
+        Ok(words) => words,
+        Err(code) => return code,
     };
-    if let Some(code) = apply(&parsed, &mut o, prog) {
-        return code;
-    }
     log.syslog = o.syslog;
     // insmod shows errors by default (LOG_ERR); each -v one level more.
     log.verbosity = super::log::Level::Error as i32 + o.verbose;
-    let words = super::getopt::positionals(parsed);
     let Some(filename) = words.first() else {
         log.error("missing filename.");
         return 1;
@@ -136,7 +112,7 @@ pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
     let path = super::info::absolute(std::path::Path::new(filename));
     let name = filename.as_bytes();
     if let Err(e) = std::fs::metadata(&path) {
-        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        let errno = rkmod::error::io_errno(&e);
         let text = rkmod::error::errno_text(errno);
         log.error(&[b"could not load module ", name, b": ", text.as_bytes()].concat());
         return 1;

@@ -12,7 +12,8 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::Log;
 use super::output;
 use rkmod::kernel::System;
@@ -68,23 +69,9 @@ pub fn main(argv0_os: &OsStr, args: &[OsString]) -> i32 {
         Some(i) => (&opts[..i], &args[i + 1..]),
         None => (opts, rest),
     };
-    let long = [LongOpt::new("help", HasArg::No, 'h'), LongOpt::new("version", HasArg::No, 'V')];
-    let parsed = match getopt_long(opts, "hV", &long) {
-        Ok(p) => p,
-        Err(e) => {
-            for p in &e.parsed {
-                if let Some(code) = kmod_option(p, argv0) {
-                    return code;
-                }
-            }
-            super::log::getopt_error(argv0_os, &e.message);
-            return 1;
-        }
-    };
-    for p in &parsed {
-        if let Some(code) = kmod_option(p, argv0) {
-            return code;
-        }
+    let prog = basename(argv0).to_string();
+    if let Err(code) = applet::parse(&KMOD, argv0_os, &prog, opts, |_, _| Flow::Go) {
+        return code;
     }
     let Some(cmd) = rest.first() else {
         Log::new("kmod").plain("missing command");
@@ -106,19 +93,13 @@ pub fn main(argv0_os: &OsStr, args: &[OsString]) -> i32 {
     }
 }
 
-fn kmod_option(p: &Parsed, argv0: &str) -> Option<i32> {
-    match p {
-        Parsed::Opt('h', _) => {
-            output::print(&help(basename(argv0)));
-            Some(0)
-        }
-        Parsed::Opt('V', _) => {
-            output::print(&super::version_text());
-            Some(0)
-        }
-        _ => None,
-    }
-}
+/// `kmod`'s own options (before the command).
+const KMOD: Spec = Spec {
+    short: "hV",
+    long: &[LongOpt::new("help", HasArg::No, 'h'), LongOpt::new("version", HasArg::No, 'V')],
+    kmod30: None,
+    help,
+};
 
 const FORMATS: &[(&str, &str)] = &[
     ("human", "(default) a human readable format. Do not parse."),
@@ -204,39 +185,40 @@ fn parse_devname(line: &str) -> Option<(&str, &str, char, u32, u32)> {
     (kind == 'c' || kind == 'b').then_some((module, dev, kind, major, minor))
 }
 
-fn static_nodes(args: &[OsString]) -> i32 {
-    let long = [
+/// `kmod static-nodes`'s options.
+const STATIC_NODES: Spec = Spec {
+    short: "o:f:h",
+    long: &[
         LongOpt::new("output", HasArg::Required, 'o'),
         LongOpt::new("format", HasArg::Required, 'f'),
         LongOpt::new("help", HasArg::No, 'h'),
-    ];
+    ],
+    kmod30: None,
+    help: |_| static_nodes_help(),
+};
+
+fn static_nodes(args: &[OsString]) -> i32 {
     let log = Log::new("kmod");
-    let parsed = match getopt_long(args, "o:f:h", &long) {
-        Ok(p) => p,
-        Err(e) => {
-            super::log::plain(&[b"static-nodes: ", &e.message[..]].concat());
-            return 1;
-        }
-    };
     let mut output_path: Option<OsString> = None;
     let mut format = "human";
-    for p in &parsed {
-        match p {
-            Parsed::Opt('o', Some(v)) => output_path = Some(v.clone()),
-            Parsed::Opt('f', Some(v)) => match FORMATS.iter().find(|(n, _)| n.as_bytes() == v.as_bytes()) {
+    let parsed = applet::parse(&STATIC_NODES, OsStr::new("static-nodes"), "static-nodes", args, |c, v| {
+        let v = v.unwrap_or_default();
+        match c {
+            'o' => output_path = Some(v),
+            'f' => match FORMATS.iter().find(|(n, _)| n.as_bytes() == v.as_bytes()) {
                 Some((n, _)) => format = n,
                 None => {
                     super::log::plain(&[b"Unknown format: '", v.as_bytes(), b"'."].concat());
                     output::print(&static_nodes_help());
-                    return 1;
+                    return Flow::Exit(1);
                 }
             },
-            Parsed::Opt('h', _) => {
-                output::print(&static_nodes_help());
-                return 0;
-            }
             _ => {}
         }
+        Flow::Go
+    });
+    if let Err(code) = parsed {
+        return code;
     }
     let sys = System::detect();
     let Ok(release) = sys.release() else {
@@ -253,7 +235,7 @@ fn static_nodes(args: &[OsString]) -> i32 {
         Err(e) => {
             log.plain(&format!(
                 "Error: could not open {shown} - {}",
-                rkmod::error::errno_text(e.raw_os_error().unwrap_or(0))
+                rkmod::error::errno_text(rkmod::error::io_errno(&e))
             ));
             return 1;
         }
@@ -278,7 +260,7 @@ fn static_nodes(args: &[OsString]) -> i32 {
             let p = std::path::Path::new(&path);
             if let Some(parent) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if let Err(e) = std::fs::create_dir_all(parent) {
-                    let text = rkmod::error::errno_text(e.raw_os_error().unwrap_or(0));
+                    let text = rkmod::error::errno_text(rkmod::error::io_errno(&e));
                     let msg =
                         [b"Error: could not create parent directory for ", path.as_bytes(), b" - "].concat();
                     super::log::plain(&[&msg[..], text.as_bytes(), b"."].concat());
@@ -286,7 +268,7 @@ fn static_nodes(args: &[OsString]) -> i32 {
                 }
             }
             if let Err(e) = std::fs::write(p, out) {
-                let text = rkmod::error::errno_text(e.raw_os_error().unwrap_or(0));
+                let text = rkmod::error::errno_text(rkmod::error::io_errno(&e));
                 let msg = [b"Error: could not create ", path.as_bytes(), b" - ", text.as_bytes()].concat();
                 super::log::plain(&msg);
                 return 1;

@@ -88,9 +88,7 @@ impl Log {
     /// (`log_setup_kmod_log`): `prog: LEVEL: FILE:LINE FUNC() msg`, where FILE:LINE is
     /// where kmod 30's libkmod logs it (Debian builds keep that in messages).
     pub fn libkmod(&self, level: Level, func: &str, msg: &(impl AsRef<[u8]> + ?Sized)) {
-        let origin = kmod30_origin(func);
-        let func = func.split('/').next().unwrap_or(func);
-        self.log_raw(level, &[format!("{origin} {func}() ").as_bytes(), msg.as_ref()].concat());
+        self.log_raw(level, &[rkmod::kmod30::hooked_prefix(func).as_bytes(), msg.as_ref()].concat());
     }
 
     /// A libkmod message with libkmod's own logger (tools that do not hook it, such as
@@ -99,9 +97,7 @@ impl Log {
         if self.syslog {
             self.log_raw(level, msg.as_ref());
         } else if level <= Level::Error {
-            let origin = kmod30_origin(func);
-            let func = func.split('/').next().unwrap_or(func);
-            line(&[format!("libkmod: {} {origin} {func}: ", level.name()).as_bytes(), msg.as_ref()]);
+            line(&[rkmod::kmod30::default_logger_prefix(level.name(), func).as_bytes(), msg.as_ref()]);
         }
     }
 
@@ -144,24 +140,6 @@ pub fn line(parts: &[&[u8]]) {
 /// Write bytes to stderr as they are, in one write(2) (see [`line()`]).
 pub fn raw(bytes: &[u8]) {
     let _ = std::io::stderr().lock().write_all(bytes);
-}
-
-/// Where kmod 30's libkmod (Debian 12's build) logs from each function it reports in.
-/// A `/suffix` tells apart two messages of one function.
-fn kmod30_origin(func: &str) -> &'static str {
-    match func {
-        "kmod_module_remove_module" => "../libkmod/libkmod-module.c:856",
-        "kmod_module_insert_module" => "../libkmod/libkmod-module.c:895",
-        "kmod_module_insert_module/info" => "../libkmod/libkmod-module.c:949",
-        "kmod_module_insert_module/modversion" => "../libkmod/libkmod-module.c:930",
-        "kmod_module_insert_module/vermagic" => "../libkmod/libkmod-module.c:936",
-        "command_do/run" => "../libkmod/libkmod-module.c:1041",
-        "command_do" => "../libkmod/libkmod-module.c:1047",
-        "lookup_softdep" => "../libkmod/libkmod-module.c:1567",
-        "kmod_module_new_from_loaded" => "../libkmod/libkmod-module.c:1725",
-        "kmod_module_get_holders" => "../libkmod/libkmod-module.c:1998",
-        _ => "../libkmod/libkmod-module.c",
-    }
 }
 
 /// Send one message to syslog (LOG_DAEMON, ident = program name), as kmod's `-s` does.

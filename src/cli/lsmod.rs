@@ -8,7 +8,8 @@
 //! (`-s`, `-v`, `-V`, `-h`; kmod 30 had none); any other argument is kmod 30's usage
 //! error. `rkmod list --json` gives the same data as a versioned document.
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::{Level, Log};
 use super::output;
 use rkmod::kernel::System;
@@ -24,9 +25,12 @@ pub struct Row {
 
 /// The loaded modules, or the errno of reading `/proc/modules`. Unreadable holder
 /// directories are reported through `on_holders_error` (libkmod logs them).
-pub fn rows(sys: &System, on_holders_error: &mut dyn FnMut(&str, i32)) -> Result<Vec<Row>, i32> {
+pub fn rows(
+    sys: &System,
+    on_holders_error: &mut dyn FnMut(&str, rkmod::Errno),
+) -> Result<Vec<Row>, rkmod::Errno> {
     let sysfs = sys.sysfs();
-    let modules = sysfs.proc_modules().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    let modules = sysfs.proc_modules().map_err(|e| rkmod::error::io_errno(&e))?;
     Ok(modules
         .into_iter()
         .map(|m| {
@@ -75,42 +79,35 @@ fn help(prog: &str) -> String {
     )
 }
 
+/// lsmod's options (kmod 34's).
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: None, help };
+
 /// `lsmod` / `kmod list`: `argv0` is how the tool was named (printed in the usage line).
 pub fn main(argv0: &std::ffi::OsStr, args: &[std::ffi::OsString]) -> i32 {
     use std::os::unix::ffi::OsStrExt;
     let mut log = Log::new("lsmod");
     let prog = argv0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or(argv0.as_bytes());
     let prog = String::from_utf8_lossy(prog).into_owned();
-    let parsed = match getopt_long(args, SHORT, LONG) {
-        Ok(p) => p,
-        Err(e) => {
-            log.plain(&[argv0.as_bytes(), b": ", &e.message].concat());
-            return 1;
-        }
-    };
-    let mut verbose = 0;
-    for p in &parsed {
-        match p {
-            Parsed::Opt('s', _) => log.syslog = true,
-            Parsed::Opt('v', _) => verbose += 1,
-            Parsed::Opt('h', _) => {
-                output::print(&help(&prog));
-                return 0;
-            }
-            Parsed::Opt('V', _) => {
-                output::print(&super::version_text());
-                return 0;
-            }
+    let (mut syslog, mut verbose) = (false, 0);
+    let rest = match applet::parse(&SPEC, argv0, &prog, args, |c, _| {
+        match c {
+            's' => syslog = true,
+            'v' => verbose += 1,
             _ => {}
         }
-    }
+        Flow::Go
+    }) {
+        Ok(rest) => rest,
+        Err(code) => return code,
+    };
+    log.syslog = syslog;
     log.verbosity = Level::Error as i32 + verbose;
-    if !super::getopt::positionals(parsed).is_empty() {
+    if !rest.is_empty() {
         log.plain(&[b"Usage: ", argv0.as_bytes()].concat());
         return 1;
     }
     let sys = System::detect();
-    let mut holders_error = |name: &str, errno: i32| {
+    let mut holders_error = |name: &str, errno: rkmod::Errno| {
         let msg = format!("could not open '/sys/module/{name}/holders': {}", rkmod::error::errno_text(errno));
         log.libkmod_default(Level::Error, "kmod_module_get_holders", &msg);
     };

@@ -1,6 +1,7 @@
 //! The command line: `argv[0]` picks a kmod-compatible applet or the native `rkmod`
 //! command. This is the only part of rkmod that prints or decides exit codes.
 
+pub mod applet;
 pub mod depmod;
 pub mod explain_text;
 pub mod getopt;

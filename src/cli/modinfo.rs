@@ -4,10 +4,10 @@
 //! `adlpn0mF:k:b:Vh` parsed as glibc's getopt_long does (see `getopt.rs`). The work is
 //! done by the shared engine in `info.rs`.
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::info::{self, InfoOptions};
 use super::log::Log;
-use super::output;
 
 const SHORT: &str = "adlpn0mF:k:b:Vh";
 const LONG: &[LongOpt] = &[
@@ -45,38 +45,15 @@ fn help(prog: &str) -> String {
     )
 }
 
+/// modinfo's options.
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: None, help };
+
 /// Run the applet. `argv0` is printed raw in getopt errors (as glibc does); `prog` is
 /// its basename, used in `modinfo: ERROR:` prefixes.
 pub fn main(argv0: &std::ffi::OsStr, prog: &str, args: &[std::ffi::OsString]) -> i32 {
     let log = Log::new(prog);
     let mut opts = InfoOptions::default();
-    let parsed = match getopt_long(args, SHORT, LONG) {
-        Ok(p) => p,
-        Err(e) => {
-            // Options before the bad one still act (`-h -x` prints help and exits 0).
-            if let Some(code) = apply(&e.parsed, &mut opts, prog) {
-                return code;
-            }
-            super::log::getopt_error(argv0, &e.message);
-            return 1;
-        }
-    };
-    if let Some(code) = apply(&parsed, &mut opts, prog) {
-        return code;
-    }
-    let names = super::getopt::positionals(parsed);
-    if names.is_empty() {
-        log.error("missing module or filename.");
-        return 1;
-    }
-    info::run(&opts, &names, &log)
-}
-
-/// Apply options in order; `Some(code)` when one of them ends the run (`-h`, `-V`).
-fn apply(parsed: &[Parsed], opts: &mut InfoOptions, prog: &str) -> Option<i32> {
-    for p in parsed {
-        let Parsed::Opt(c, arg) = p else { continue };
-        let arg = arg.clone();
+    let names = match applet::parse(&SPEC, argv0, prog, args, |c, arg| {
         match c {
             'a' => opts.field = Some("author".into()),
             'd' => opts.field = Some("description".into()),
@@ -88,16 +65,16 @@ fn apply(parsed: &[Parsed], opts: &mut InfoOptions, prog: &str) -> Option<i32> {
             'F' => opts.field = arg.map(std::os::unix::ffi::OsStringExt::into_vec),
             'k' => opts.kversion = arg,
             'b' => opts.basedir = arg,
-            'h' => {
-                output::print(&help(prog));
-                return Some(0);
-            }
-            'V' => {
-                output::print(&super::version_text());
-                return Some(0);
-            }
             _ => {}
         }
+        Flow::Go
+    }) {
+        Ok(names) => names,
+        Err(code) => return code,
+    };
+    if names.is_empty() {
+        log.error("missing module or filename.");
+        return 1;
     }
-    None
+    info::run(&opts, &names, &log)
 }

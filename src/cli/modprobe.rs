@@ -26,7 +26,8 @@ use rkmod::probe;
 use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver};
 use rkmod::unload::{self, RemoveOptions, Remover};
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::{Level, Log};
 use super::output;
 use super::stdio::Stdio;
@@ -76,11 +77,41 @@ const KMOD30_LONG: &[LongOpt] = &[
 
 /// kmod 30's table plus the newer `--show-alias` (kmod 34's name for `-R`), accepted
 /// silently. Errors are reported against kmod 30's table, so messages stay identical.
-fn long_options() -> Vec<LongOpt> {
-    let mut v = KMOD30_LONG.to_vec();
-    v.push(LongOpt::new("show-alias", HasArg::No, 'R'));
-    v
-}
+const LONG: &[LongOpt] = &[
+    LongOpt::new("all", HasArg::No, 'a'),
+    LongOpt::new("remove", HasArg::No, 'r'),
+    LongOpt::new("remove-dependencies", HasArg::No, REMOVE_HOLDERS),
+    LongOpt::new("remove-holders", HasArg::No, REMOVE_HOLDERS),
+    LongOpt::new("wait", HasArg::Required, 'w'),
+    LongOpt::new("resolve-alias", HasArg::No, 'R'),
+    LongOpt::new("first-time", HasArg::No, FIRST_TIME),
+    LongOpt::new("ignore-install", HasArg::No, 'i'),
+    LongOpt::new("ignore-remove", HasArg::No, 'i'),
+    LongOpt::new("use-blacklist", HasArg::No, 'b'),
+    LongOpt::new("force", HasArg::No, 'f'),
+    LongOpt::new("force-modversion", HasArg::No, FORCE_MODVERSION),
+    LongOpt::new("force-vermagic", HasArg::No, FORCE_VERMAGIC),
+    LongOpt::new("show-depends", HasArg::No, 'D'),
+    LongOpt::new("showconfig", HasArg::No, 'c'),
+    LongOpt::new("show-config", HasArg::No, 'c'),
+    LongOpt::new("show-modversions", HasArg::No, SHOW_MODVERSIONS),
+    LongOpt::new("dump-modversions", HasArg::No, SHOW_MODVERSIONS),
+    LongOpt::new("show-exports", HasArg::No, SHOW_EXPORTS),
+    LongOpt::new("dry-run", HasArg::No, 'n'),
+    LongOpt::new("show", HasArg::No, 'n'),
+    LongOpt::new("config", HasArg::Required, 'C'),
+    LongOpt::new("dirname", HasArg::Required, 'd'),
+    LongOpt::new("set-version", HasArg::Required, 'S'),
+    LongOpt::new("syslog", HasArg::No, 's'),
+    LongOpt::new("quiet", HasArg::No, 'q'),
+    LongOpt::new("verbose", HasArg::No, 'v'),
+    LongOpt::new("version", HasArg::No, 'V'),
+    LongOpt::new("help", HasArg::No, 'h'),
+    LongOpt::new("show-alias", HasArg::No, 'R'),
+];
+
+/// modprobe's options.
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: Some((SHORT, KMOD30_LONG)), help };
 
 fn help(prog: &str) -> String {
     format!(
@@ -178,8 +209,8 @@ pub fn split_env_options(env: &[u8]) -> Vec<OsString> {
 }
 
 /// Everything the command line sets.
-#[derive(Debug, Default)]
-struct Opts {
+#[derive(Debug)]
+pub struct Opts {
     use_all: bool,
     remove: bool,
     lookup_only: bool,
@@ -201,69 +232,126 @@ struct Opts {
     env_options: Vec<OsString>,
 }
 
-/// Apply options in order (as kmod's getopt loop does); `Some(code)` ends the run.
-fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> {
-    for p in parsed {
-        let Parsed::Opt(c, arg) = p else { continue };
-        let arg = arg.clone().unwrap_or_default();
-        match *c {
-            'a' => o.use_all = true,
-            'r' => o.remove = true,
-            // A byte that is not UTF-8 is no digit either: the lossy text decides alike.
-            'w' => match strtoul(&arg.to_string_lossy()) {
-                Some(msec) => o.wait_msec = msec,
-                None => {
-                    log.error(&[b"unexpected wait value '", arg.as_bytes(), b"'."].concat());
-                    return Some(1);
-                }
-            },
-            'f' => o.force = Force { vermagic: true, modversion: true },
-            FORCE_VERMAGIC => o.force.vermagic = true,
-            FORCE_MODVERSION => o.force.modversion = true,
-            REMOVE_HOLDERS => o.remove_holders = true,
-            'R' => o.lookup_only = true,
-            'i' => o.probe.ignore_commands = true,
-            'b' => o.probe.use_blacklist = true,
-            'D' => {
-                o.probe.ignore_loaded = true;
-                o.dry_run = true;
-                o.do_show = true;
-            }
-            'c' => o.show_config = true,
-            'n' => o.dry_run = true,
-            'C' => {
-                o.env_options.extend(["-C".into(), arg.clone()]);
-                o.config_paths.push(PathBuf::from(arg))
-            }
-            'd' => o.root = Some(arg),
-            'S' => o.kversion = Some(arg),
-            's' => {
-                o.env_options.push("-s".into());
-                o.syslog = true
-            }
-            'q' => {
-                o.env_options.push("-q".into());
-                o.verbose = 0
-            }
-            'v' => {
-                o.env_options.push("-v".into());
-                o.verbose += 1
-            }
-            'V' => {
-                output::print(&super::version_text());
-                return Some(0);
-            }
-            'h' => {
-                output::print(&help(prog));
-                return Some(0);
-            }
-            FIRST_TIME => o.probe.first_time = true,
-            SHOW_MODVERSIONS => o.show_modversions = true,
-            SHOW_EXPORTS => o.show_exports = true,
-            _ => {}
+impl Default for Opts {
+    /// No option given: messages from WARNING up.
+    fn default() -> Opts {
+        Opts {
+            use_all: false,
+            remove: false,
+            lookup_only: false,
+            show_config: false,
+            show_modversions: false,
+            show_exports: false,
+            dry_run: false,
+            do_show: false,
+            probe: ProbeOptions::default(),
+            config_paths: Vec::new(),
+            root: None,
+            kversion: None,
+            syslog: false,
+            verbose: Level::Warning as i32,
+            force: Force::default(),
+            remove_holders: false,
+            wait_msec: 0,
+            env_options: Vec::new(),
         }
     }
-    None
+}
+
+impl Opts {
+    /// What one option means (its getopt id and argument): the one definition the
+    /// applet's command line and the typed `rkmod probe` arguments both go through.
+    /// `Err` is the message of an option that does not take (`--wait abc`).
+    pub fn set(&mut self, c: char, arg: Option<OsString>) -> Result<(), Vec<u8>> {
+        let arg = arg.unwrap_or_default();
+        match c {
+            'a' => self.use_all = true,
+            'r' => self.remove = true,
+            // A byte that is not UTF-8 is no digit either: the lossy text decides alike.
+            'w' => match strtoul(&arg.to_string_lossy()) {
+                Some(msec) => self.wait_msec = msec,
+                None => return Err([b"unexpected wait value '", arg.as_bytes(), b"'."].concat()),
+            },
+            'f' => self.force = Force { vermagic: true, modversion: true },
+            FORCE_VERMAGIC => self.force.vermagic = true,
+            FORCE_MODVERSION => self.force.modversion = true,
+            REMOVE_HOLDERS => self.remove_holders = true,
+            'R' => self.lookup_only = true,
+            'i' => self.probe.ignore_commands = true,
+            'b' => self.probe.use_blacklist = true,
+            'D' => {
+                self.probe.ignore_loaded = true;
+                self.dry_run = true;
+                self.do_show = true;
+            }
+            'c' => self.show_config = true,
+            'n' => self.dry_run = true,
+            'C' => {
+                self.env_options.extend(["-C".into(), arg.clone()]);
+                self.config_paths.push(PathBuf::from(arg))
+            }
+            'd' => self.root = Some(arg),
+            'S' => self.kversion = Some(arg),
+            's' => {
+                self.env_options.push("-s".into());
+                self.syslog = true
+            }
+            'q' => {
+                self.env_options.push("-q".into());
+                self.verbose = 0
+            }
+            'v' => {
+                self.env_options.push("-v".into());
+                self.verbose += 1
+            }
+            FIRST_TIME => self.probe.first_time = true,
+            SHOW_MODVERSIONS => self.show_modversions = true,
+            SHOW_EXPORTS => self.show_exports = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The options `rkmod probe` was given, as typed values: each goes through
+    /// [`Opts::set`] under the applet option it stands for.
+    pub fn from_native(p: &super::native::ProbeArgs) -> Result<Opts, Vec<u8>> {
+        let mut o = Opts::default();
+        let flags = [
+            (p.remove, 'r'),
+            (p.all, 'a'),
+            (p.dry_run, 'n'),
+            (p.quiet, 'q'),
+            (p.use_blacklist, 'b'),
+            (p.ignore_install, 'i'),
+            (p.force.force, 'f'),
+            (p.force.force_vermagic, FORCE_VERMAGIC),
+            (p.force.force_modversion, FORCE_MODVERSION),
+            (p.first_time, FIRST_TIME),
+            (p.show_depends, 'D'),
+            (p.show_alias, 'R'),
+            (p.show_config, 'c'),
+            (p.show_modversions, SHOW_MODVERSIONS),
+            (p.show_exports, SHOW_EXPORTS),
+            (p.remove_holders, REMOVE_HOLDERS),
+        ];
+        for (on, c) in flags {
+            if on {
+                o.set(c, None)?;
+            }
+        }
+        for _ in 0..p.verbose {
+            o.set('v', None)?;
+        }
+        for c in &p.config {
+            o.set('C', Some(c.clone()))?;
+        }
+        for (c, value) in [('d', &p.dirname), ('S', &p.set_version), ('w', &p.wait)] {
+            if let Some(v) = value {
+                o.set(c, Some(v.clone()))?;
+            }
+        }
+        Ok(o)
+    }
 }
 
 /// `strtoul(s, &end, 0)` when it consumes all of a non-empty `s` (kmod's test of a
@@ -291,8 +379,26 @@ fn strtoul(s: &str) -> Option<u64> {
 }
 
 /// Run the applet. `argv0` is printed raw in getopt errors; `prog` is its basename.
+/// `MODPROBE_OPTIONS` goes before the arguments, as kmod prepends it.
 pub fn main(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio) -> i32 {
-    run(argv0, prog, args, stdio, Native::default())
+    let mut all_args = match std::env::var_os("MODPROBE_OPTIONS") {
+        Some(env) => split_env_options(env.as_bytes()),
+        None => Vec::new(),
+    };
+    all_args.extend(args.iter().cloned());
+    let log = Log::new(prog);
+    let mut o = Opts::default();
+    let names = match applet::parse(&SPEC, argv0, prog, &all_args, |c, arg| match o.set(c, arg) {
+        Ok(()) => Flow::Go,
+        Err(msg) => {
+            log.error(&msg);
+            Flow::Exit(1)
+        }
+    }) {
+        Ok(names) => names,
+        Err(code) => return code,
+    };
+    run(o, names, prog, stdio, Native::default())
 }
 
 /// What `rkmod probe` changes over the applet.
@@ -306,33 +412,9 @@ pub struct Native {
     pub json: bool,
 }
 
-/// The applet, or with `native` set the native `rkmod probe`.
-pub fn run(argv0: &OsStr, prog: &str, args: &[OsString], stdio: Stdio, native: Native) -> i32 {
+/// The applet with its options parsed, or with `native` set the native `rkmod probe`.
+pub fn run(o: Opts, names: Vec<OsString>, prog: &str, stdio: Stdio, native: Native) -> i32 {
     let mut log = Log::new(prog);
-    let mut all_args = match std::env::var_os("MODPROBE_OPTIONS") {
-        Some(env) => split_env_options(env.as_bytes()),
-        None => Vec::new(),
-    };
-    all_args.extend(args.iter().cloned());
-    let mut o = Opts { verbose: Level::Warning as i32, ..Opts::default() };
-    let parsed = match getopt_long(&all_args, SHORT, &long_options()) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(code) = apply(&e.parsed, &mut o, prog, &log) {
-                return code;
-            }
-            let message = match getopt_long(&all_args, SHORT, KMOD30_LONG) {
-                Err(k) => k.message,
-                Ok(_) => e.message,
-            };
-            super::log::getopt_error(argv0, &message);
-            return 1;
-        }
-    };
-    if let Some(code) = apply(&parsed, &mut o, prog, &log) {
-        return code;
-    }
-    let names = super::getopt::positionals(parsed);
     log.syslog = o.syslog || stdio.stderr_missing;
     if !o.show_config && names.is_empty() {
         log.error("missing parameters. See -h.");
@@ -587,8 +669,9 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 return false;
             }
-            // kmod returns the lookup's error without a word of its own.
-            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => {
+            // A bad alias or a name too long: kmod returns the lookup's error without a
+            // word of its own.
+            Err(_) => {
                 self.diagnostics(&mut r);
                 return false;
             }
@@ -689,7 +772,7 @@ impl Run<'_> {
                 self.log.error(&e.to_string());
                 Vec::new()
             }
-            Err(resolve::LookupError::BadAlias | resolve::LookupError::NameTooLong) => Vec::new(),
+            Err(_) => Vec::new(),
         };
         self.diagnostics(&mut r);
         if list.is_empty() {
@@ -723,7 +806,7 @@ impl Run<'_> {
             }
         };
         let steps = match plan {
-            Plan::InKernel { first_time: true } => Err(libc::EEXIST),
+            Plan::InKernel { first_time: true } => Err(rkmod::Errno::EEXIST),
             Plan::InKernel { first_time: false } => {
                 if self.native.enabled && r.is_builtin(id).unwrap_or(false) {
                     let msg = [&modname[..], b" is built into the kernel: nothing to load"].concat();
@@ -766,8 +849,10 @@ impl Run<'_> {
             Ok(()) => true,
             Err(errno) => {
                 let why = match errno {
-                    libc::EEXIST => "Module already in kernel".to_string(),
-                    libc::ENOENT => "Unknown symbol in module, or unknown parameter (see dmesg)".to_string(),
+                    rkmod::Errno::EEXIST => "Module already in kernel".to_string(),
+                    rkmod::Errno::ENOENT => {
+                        "Unknown symbol in module, or unknown parameter (see dmesg)".to_string()
+                    }
                     _ if self.native.enabled => {
                         super::native_load::insert_failure(errno, &rkmod::error::errno_text(errno))
                     }
@@ -837,20 +922,20 @@ fn absolute(p: &OsStr) -> PathBuf {
 
 /// The `__versions` entries or the exported symbols of a module file, or the errno
 /// kmod reports.
-fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, i32> {
+fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, rkmod::Errno> {
     let image = ModuleImage::open(path).map_err(|e| e.errno())?;
     let elf = image.elf().map_err(|e| e.errno())?;
     match kind {
         SymbolKind::Modversions => {
             if elf.find_section("__versions").is_none() {
-                return Err(libc::ENOENT);
+                return Err(rkmod::Errno::ENOENT);
             }
-            versions_in(&elf).map_err(|_| libc::EINVAL)
+            versions_in(&elf).map_err(|_| rkmod::Errno::EINVAL)
         }
         SymbolKind::Exports => {
             let exports = symbol_summary(&elf).exports;
             if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
-                return Err(libc::ENOENT);
+                return Err(rkmod::Errno::ENOENT);
             }
             Ok(exports
                 .iter()

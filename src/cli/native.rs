@@ -112,43 +112,6 @@ pub struct ProbeArgs {
     pub json: bool,
 }
 
-impl ProbeArgs {
-    /// The modprobe applet's argument list for these options.
-    fn applet_args(&self) -> Vec<OsString> {
-        let flags = [
-            (self.remove, "-r"),
-            (self.all, "-a"),
-            (self.dry_run, "-n"),
-            (self.quiet, "-q"),
-            (self.use_blacklist, "-b"),
-            (self.ignore_install, "-i"),
-            (self.force.force, "-f"),
-            (self.force.force_vermagic, "--force-vermagic"),
-            (self.force.force_modversion, "--force-modversion"),
-            (self.first_time, "--first-time"),
-            (self.show_depends, "-D"),
-            (self.show_alias, "-R"),
-            (self.show_config, "-c"),
-            (self.show_modversions, "--show-modversions"),
-            (self.show_exports, "--show-exports"),
-            (self.remove_holders, "--remove-holders"),
-        ];
-        let mut args: Vec<OsString> = flags.iter().filter(|(on, _)| *on).map(|(_, f)| f.into()).collect();
-        args.extend(std::iter::repeat_n("-v".into(), self.verbose as usize));
-        for c in &self.config {
-            args.extend(["-C".into(), c.clone()]);
-        }
-        for (flag, value) in [("-d", &self.dirname), ("-S", &self.set_version), ("-w", &self.wait)] {
-            if let Some(v) = value {
-                args.extend([flag.into(), v.clone()]);
-            }
-        }
-        args.push("--".into());
-        args.extend(self.names.iter().cloned());
-        args
-    }
-}
-
 /// `rkmod deps`: depmod's options.
 #[derive(Args, Debug)]
 pub struct DepsArgs {
@@ -278,44 +241,22 @@ pub fn main(args: Vec<OsString>, stdio: super::stdio::Stdio) -> i32 {
     match cli.command {
         Command::Info(a) if a.json => super::info_json::run(&a.options(), &a.modules, &log),
         Command::Info(a) => info::run(&a.options(), &a.modules, &log),
-        Command::Deps(d) => {
-            let mut args = Vec::new();
-            let flags = [
-                (d.all, "-a"),
-                (d.quick, "-A"),
-                (d.errsyms, "-e"),
-                (d.dry_run, "-n"),
-                (d.verbose, "-v"),
-                (d.warn, "-w"),
-            ];
-            args.extend(flags.iter().filter(|(on, _)| *on).map(|(_, f)| OsString::from(f)));
-            let valued = [
-                ("-b", &d.basedir),
-                ("-m", &d.moduledir),
-                ("-o", &d.outdir),
-                ("-E", &d.symvers),
-                ("-F", &d.filesyms),
-                ("-P", &d.symbol_prefix),
-            ];
-            for (flag, value) in valued {
-                if let Some(v) = value {
-                    args.extend([flag.into(), v.clone()]);
-                }
-            }
-            for c in &d.config {
-                args.extend(["-C".into(), c.clone()]);
-            }
-            args.push("--".into());
-            args.extend(d.version.iter().cloned());
-            args.extend(d.files.iter().cloned());
-            super::depmod::main("rkmod".as_ref(), "rkmod", &args)
-        }
+        Command::Deps(d) => match super::depmod::Args::from_native(&d, &log) {
+            Some(a) => super::depmod::run(a, &log),
+            None => 1,
+        },
         Command::Insert(a) => native_load::insert(&a, &log),
         Command::Remove(a) => native_load::remove(&a, &log),
         Command::List(a) => native_load::list(&a, &log),
         Command::Probe(p) => {
             let native = super::modprobe::Native { enabled: true, explain: p.explain, json: p.json };
-            super::modprobe::run("rkmod".as_ref(), "rkmod", &p.applet_args(), stdio, native)
+            match super::modprobe::Opts::from_native(&p) {
+                Ok(o) => super::modprobe::run(o, p.names.clone(), "rkmod", stdio, native),
+                Err(msg) => {
+                    log.error(&msg);
+                    1
+                }
+            }
         }
     }
 }

@@ -80,30 +80,30 @@ pub struct ListArgs {
 }
 
 /// What the kernel's refusal usually means, for a human.
-fn hint(errno: i32) -> &'static str {
+fn hint(errno: rkmod::Errno) -> &'static str {
     match errno {
-        libc::ENOEXEC => "not a module for this kernel (format, architecture or version magic); see dmesg",
-        libc::ENOENT => "it needs a symbol no loaded module exports: load its dependencies first (rkmod probe NAME); see dmesg",
-        libc::EINVAL => "a parameter value was rejected, or the module's init failed; see dmesg",
-        libc::EEXIST => "a module of that name is loaded already",
-        libc::EPERM => "not allowed: needs root (CAP_SYS_MODULE), or loading is locked down or needs a valid signature",
-        libc::EKEYREJECTED | libc::EBADMSG => "its signature was rejected; see dmesg",
-        libc::ENOMEM => "the kernel is out of memory",
-        libc::ENOSPC | libc::EBUSY => "the kernel refused it; see dmesg",
+        rkmod::Errno::ENOEXEC => "not a module for this kernel (format, architecture or version magic); see dmesg",
+        rkmod::Errno::ENOENT => "it needs a symbol no loaded module exports: load its dependencies first (rkmod probe NAME); see dmesg",
+        rkmod::Errno::EINVAL => "a parameter value was rejected, or the module's init failed; see dmesg",
+        rkmod::Errno::EEXIST => "a module of that name is loaded already",
+        rkmod::Errno::EPERM => "not allowed: needs root (CAP_SYS_MODULE), or loading is locked down or needs a valid signature",
+        rkmod::Errno::EKEYREJECTED | rkmod::Errno::EBADMSG => "its signature was rejected; see dmesg",
+        rkmod::Errno::ENOMEM => "the kernel is out of memory",
+        rkmod::Errno::ENOSPC | rkmod::Errno::EBUSY => "the kernel refused it; see dmesg",
         _ => "see dmesg",
     }
 }
 
 /// ` (hint)` for native messages.
-pub fn hint_suffix(errno: i32) -> String {
+pub fn hint_suffix(errno: rkmod::Errno) -> String {
     format!(" ({})", hint(errno))
 }
 
 /// What follows `could not insert NAME: ` in native messages: the errno's words and a
 /// hint, or, when the kernel has no module system calls at all (ENOSYS from
 /// `init_module` too, a kernel built without CONFIG_MODULES), that plain fact.
-pub fn insert_failure(errno: i32, words: &str) -> String {
-    if errno == libc::ENOSYS {
+pub fn insert_failure(errno: rkmod::Errno, words: &str) -> String {
+    if errno == rkmod::Errno::ENOSYS {
         "the running kernel has no module support (init_module: Function not implemented)".into()
     } else {
         format!("{words}{}", hint_suffix(errno))
@@ -207,16 +207,16 @@ pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
         }
         let flags = O_NONBLOCK | if a.force { O_TRUNC } else { 0 };
         let result = CString::new(name_bytes.clone())
-            .map_err(|_| libc::EINVAL)
+            .map_err(|_| rkmod::Errno::EINVAL)
             .and_then(|c| sys.kernel().delete_module(&c, flags));
         match result {
             Ok(()) if a.verbose => output::print(&format!("removed {name}\n")),
             Ok(()) => {}
             Err(errno) => {
                 let why = match errno {
-                    libc::EWOULDBLOCK => " (still in use)",
-                    libc::ENOENT => " (not loaded)",
-                    libc::EPERM => " (needs root)",
+                    rkmod::Errno::EWOULDBLOCK => " (still in use)",
+                    rkmod::Errno::ENOENT => " (not loaded)",
+                    rkmod::Errno::EPERM => " (needs root)",
                     _ => "",
                 };
                 log.error(&format!("could not remove {name}: {}{why}", rkmod::error::errno_text(errno)));
@@ -236,7 +236,7 @@ struct ListDoc {
 /// `rkmod list [--json]`.
 pub fn list(a: &ListArgs, log: &Log) -> i32 {
     let sys = System::detect();
-    let mut ignore = |_: &str, _: i32| {};
+    let mut ignore = |_: &str, _: rkmod::Errno| {};
     match super::lsmod::rows(&sys, &mut ignore) {
         Ok(rows) if a.json => {
             let doc = ListDoc { schema: "rkmod.list/1", modules: rows };

@@ -11,9 +11,9 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use super::getopt::{getopt_long, HasArg, LongOpt, Parsed};
+use super::applet::{self, Flow, Spec};
+use super::getopt::{HasArg, LongOpt};
 use super::log::{Level, Log};
-use super::output;
 use rkmod::kernel::{System, O_NONBLOCK, O_TRUNC};
 use rkmod::unload::{rmmod_checks_running, InUse};
 
@@ -49,51 +49,32 @@ struct Opts {
     verbose: i32,
 }
 
-fn apply(parsed: &[Parsed], o: &mut Opts, prog: &str, log: &Log) -> Option<i32> {
-    for p in parsed {
-        match p {
-            Parsed::Opt('f', _) => o.force = true,
-            Parsed::Opt('s', _) => o.syslog = true,
-            Parsed::Opt('v', _) => o.verbose += 1,
-            Parsed::Opt('h', _) => {
-                output::print(&help(prog));
-                return Some(0);
-            }
-            Parsed::Opt('V', _) => {
-                output::print(&super::version_text());
-                return Some(0);
-            }
-            Parsed::Opt(c, _) => {
-                log.error(&format!("unexpected getopt_long() value '{c}'."));
-                return Some(1);
-            }
-            Parsed::Positional(_) => {}
-        }
-    }
-    None
-}
+/// rmmod's options.
+pub const SPEC: Spec = Spec { short: SHORT, long: LONG, kmod30: None, help };
 
 /// Run the applet.
 pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
     let mut log = Log::new(prog);
     log.verbosity = Level::Error as i32;
     let mut o = Opts { verbose: Level::Error as i32, ..Opts::default() };
-    let parsed = match getopt_long(args, SHORT, LONG) {
-        Ok(p) => p,
-        Err(e) => {
-            if let Some(code) = apply(&e.parsed, &mut o, prog, &log) {
-                return code;
+    let names = match applet::parse(&SPEC, argv0, prog, args, |c, _| {
+        match c {
+            'f' => o.force = true,
+            's' => o.syslog = true,
+            'v' => o.verbose += 1,
+            // -w is in kmod 30's option string, but its loop has no case for it.
+            c => {
+                log.error(&format!("unexpected getopt_long() value '{c}'."));
+                return Flow::Exit(1);
             }
-            super::log::getopt_error(argv0, &e.message);
-            return 1;
         }
+        Flow::Go
+    }) {
+        Ok(names) => names,
+        Err(code) => return code,
     };
-    if let Some(code) = apply(&parsed, &mut o, prog, &log) {
-        return code;
-    }
     log.syslog = o.syslog;
     log.verbosity = o.verbose;
-    let names = super::getopt::positionals(parsed);
     if names.is_empty() {
         log.error("missing module name.");
         return 1;

@@ -239,7 +239,7 @@ pub enum WarningKind {
     /// `Directories inside directories are not supported: <path>`.
     NestedDirectory,
     /// A configuration file could not be opened or read (kmod says nothing).
-    Unreadable { errno: i32 },
+    Unreadable { errno: crate::Errno },
     /// A `-C` path does not exist (kmod says nothing).
     MissingPath,
     /// A modules.conf (modutils 2.4) directive modprobe.d lacks (`path[...]=`, `keep`,
@@ -252,7 +252,7 @@ pub enum WarningKind {
     /// where `<m>` is `shown`: the name as far as kmod converted it before giving up.
     CmdlineBadModname { modname: Vec<u8>, shown: Vec<u8> },
     /// `/proc/cmdline` could not be read (kmod says nothing).
-    CmdlineUnreadable { errno: i32 },
+    CmdlineUnreadable { errno: crate::Errno },
     /// A softdep whose first `pre:` or `post:` follows two blanks (`softdep m  pre: a`):
     /// kmod does not recognise it and drops the names up to the next marker, silently.
     SoftdepMarkerIgnored { modname: Vec<u8>, marker: String },
@@ -260,10 +260,9 @@ pub enum WarningKind {
 
 /// The log prefixes kmod 30 (Debian 12) writes before its config errors: they come from
 /// libkmod's default logger, active while the configuration is read, whatever `-q`.
-const KMOD30_BAD_LINE: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:712 kmod_config_parse: ";
-const KMOD30_DEPRECATED: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:708 kmod_config_parse: ";
-const KMOD30_NESTED_DIR: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:772 conf_files_filter_out: ";
-const KMOD30_CMDLINE: &str = "libkmod: ERROR ../libkmod/libkmod-config.c:489 kcmdline_parse_result: ";
+fn kmod30_prefix(func: &str) -> String {
+    crate::kmod30::default_logger_prefix("ERROR", func)
+}
 
 /// The text of kmod's `ignoring bad line` message (without the libkmod prefix): what
 /// kmod 30 and 34 print, and rkmod's own wording for the same problem.
@@ -304,25 +303,39 @@ impl Warning {
     fn kmod30_entries(&self) -> Vec<(u32, Vec<u8>)> {
         let file = self.file.as_deref().unwrap_or(Path::new(""));
         let line = self.line.unwrap_or(0);
-        let bad =
-            |command: &[u8], n: u32| [KMOD30_BAD_LINE.as_bytes(), &bad_line_text(file, n, command)].concat();
+        let bad = |command: &[u8], n: u32| {
+            [kmod30_prefix("kmod_config_parse").as_bytes(), &bad_line_text(file, n, command)].concat()
+        };
         match &self.kind {
             WarningKind::BadLine { command, .. } => vec![(line, bad(command, line))],
             WarningKind::DeprecatedCommand { command } => {
                 let text = format!(": command {command} is deprecated and not parsed anymore");
                 vec![(
                     line,
-                    [KMOD30_DEPRECATED.as_bytes(), file.as_os_str().as_bytes(), text.as_bytes()].concat(),
+                    [
+                        kmod30_prefix("kmod_config_parse/deprecated").as_bytes(),
+                        file.as_os_str().as_bytes(),
+                        text.as_bytes(),
+                    ]
+                    .concat(),
                 )]
             }
             WarningKind::NestedDirectory => {
-                vec![(line, [KMOD30_NESTED_DIR.as_bytes(), &nested_directory_text(file)].concat())]
+                vec![(
+                    line,
+                    [kmod30_prefix("conf_files_filter_out").as_bytes(), &nested_directory_text(file)]
+                        .concat(),
+                )]
             }
             WarningKind::LegacyDirective { lines, .. } => {
                 lines.iter().map(|(n, command)| (*n, bad(command, *n))).collect()
             }
             WarningKind::CmdlineBadModname { shown, .. } => {
-                vec![(0, [KMOD30_CMDLINE.as_bytes(), &cmdline_bad_modname_text(shown)].concat())]
+                vec![(
+                    0,
+                    [kmod30_prefix("kcmdline_parse_result").as_bytes(), &cmdline_bad_modname_text(shown)]
+                        .concat(),
+                )]
             }
             WarningKind::Unreadable { .. }
             | WarningKind::MissingPath
@@ -586,7 +599,7 @@ impl Config {
                     // kmod skips such a file without a word (only a debug message). A
                     // missing file is normal (modules.softdep is always tried).
                     if err.kind() != io::ErrorKind::NotFound {
-                        let errno = err.raw_os_error().unwrap_or(libc::EIO);
+                        let errno = crate::error::io_errno(&err);
                         warnings.push(Warning {
                             kind: WarningKind::Unreadable { errno },
                             file: Some(file),
@@ -600,7 +613,7 @@ impl Config {
             KernelCmdline::Read => match cmdline::read(root) {
                 Ok(text) => Some(text),
                 Err(err) => {
-                    let errno = err.raw_os_error().unwrap_or(libc::EIO);
+                    let errno = crate::error::io_errno(&err);
                     let path = root.join("proc/cmdline");
                     warnings.push(Warning {
                         kind: WarningKind::CmdlineUnreadable { errno },

@@ -35,6 +35,7 @@ use rustc_hash::FxHashMap;
 use super::parse::ModData;
 use super::scan::Candidate;
 use super::Level;
+use crate::module::SymList;
 
 /// The cache file's name in the output directory.
 pub const FILE: &str = "modules.rkmod.cache";
@@ -155,27 +156,30 @@ pub fn encode_modules<'a>(modules: impl Iterator<Item = (usize, &'a ModData)>) -
     let mut body = Enc::default();
     let mut count = 0u64;
     for (file, m) in modules {
+        // Every field by name: a field added to ModData does not compile here until the
+        // cache stores it (and `module_data` reads it back).
+        let ModData { aliases, softdeps, weakdeps, exports, needs, error, non_ascii } = m;
         count += 1;
         body.num(file as u64);
-        body.num(u64::from(m.error.is_some()) | u64::from(m.non_ascii.is_some()) << 1);
-        for list in [&m.aliases, &m.softdeps, &m.weakdeps] {
+        body.num(u64::from(error.is_some()) | u64::from(non_ascii.is_some()) << 1);
+        for list in [aliases, softdeps, weakdeps] {
             body.num(list.len() as u64);
             for s in list {
                 body.num(u64::from(strings.id(s)));
             }
         }
-        body.num(m.exports.len() as u64);
-        for (name, crc, _) in m.exports.iter() {
+        body.num(exports.len() as u64);
+        for (name, crc, _) in exports.iter() {
             body.num(u64::from(sym(&mut strings, name, crc)));
         }
-        body.num(m.needs.len() as u64);
-        for (name, crc, weak) in m.needs.iter() {
+        body.num(needs.len() as u64);
+        for (name, crc, weak) in needs.iter() {
             body.num(u64::from(sym(&mut strings, name, crc)) << 1 | u64::from(weak));
         }
-        if let Some(err) = &m.error {
+        if let Some(err) = error {
             body.num(u64::from(strings.id(err)));
         }
-        if let Some((b, s)) = &m.non_ascii {
+        if let Some((b, s)) = non_ascii {
             body.num(u64::from(*b));
             body.num(u64::from(strings.id(s)));
         }
@@ -354,28 +358,31 @@ impl Cache {
             .map(|_| {
                 let (path, key) = self.files.get(d.index(self.files.len())?)?.clone();
                 let flags = d.num()?;
-                let mut m = ModData::default();
-                for list in [&mut m.aliases, &mut m.softdeps, &mut m.weakdeps] {
-                    for _ in 0..d.count()? {
-                        list.push(strings[d.index(strings.len())?].clone());
-                    }
-                }
+                let mut list = || -> Option<Vec<String>> {
+                    (0..d.count()?).map(|_| Some(strings[d.index(strings.len())?].clone())).collect()
+                };
+                let (aliases, softdeps, weakdeps) = (list()?, list()?, list()?);
+                let mut exports = SymList::default();
                 for _ in 0..d.count()? {
                     let (name, crc) = syms[d.index(syms.len())?];
-                    m.exports.push(&strings[name], crc, false);
+                    exports.push(&strings[name], crc, false);
                 }
+                let mut needs = SymList::default();
                 for _ in 0..d.count()? {
                     let v = d.num()?;
                     let (name, crc) = *syms.get(usize::try_from(v >> 1).ok()?)?;
-                    m.needs.push(&strings[name], crc, v & 1 == 1);
+                    needs.push(&strings[name], crc, v & 1 == 1);
                 }
-                if flags & 1 != 0 {
-                    m.error = Some(strings[d.index(strings.len())?].clone());
-                }
-                if flags & 2 != 0 {
+                let error =
+                    if flags & 1 != 0 { Some(strings[d.index(strings.len())?].clone()) } else { None };
+                let non_ascii = if flags & 2 != 0 {
                     let b = u8::try_from(d.num()?).ok()?;
-                    m.non_ascii = Some((b, strings[d.index(strings.len())?].clone()));
-                }
+                    Some((b, strings[d.index(strings.len())?].clone()))
+                } else {
+                    None
+                };
+                // Every field by name, as in `encode_modules`.
+                let m = ModData { aliases, softdeps, weakdeps, exports, needs, error, non_ascii };
                 Some((path, key, m))
             })
             .collect::<Option<Vec<_>>>()

@@ -17,6 +17,7 @@ use std::path::Path;
 use super::config::{DepmodConfig, Search};
 use super::parse::ModData;
 use super::scan::Candidate;
+use super::Level;
 
 /// A module chosen for the indexes.
 #[derive(Debug, Clone)]
@@ -171,18 +172,21 @@ fn order_lines(data: &[u8]) -> Result<Vec<&[u8]>, usize> {
 }
 
 /// Order modules by `modules.order`; unlisted modules follow in kmod's module-name
-/// hash order. A corrupted line ([`order_lines`]) stops the ordering (kmod's
-/// "corrupted line" error, returned as the message).
-pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> Vec<Module> {
+/// hash order. A missing file is kmod's warning; a corrupted line (`order_lines`)
+/// stops the ordering (kmod's "corrupted line" error).
+pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<(Level, String)>) -> Vec<Module> {
     let order_file = dir.join("modules.order");
     let mut rank: HashMap<&[u8], i64> = HashMap::new();
     let data = match std::fs::read(&order_file) {
         Ok(t) => t,
         Err(e) => {
-            messages.push(format!(
-                "could not open modules.order at {}: {}",
-                dir.display(),
-                crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO))
+            messages.push((
+                Level::Warning,
+                format!(
+                    "could not open modules.order at {}: {}",
+                    dir.display(),
+                    crate::error::errno_text(crate::error::io_errno(&e))
+                ),
             ));
             Vec::new()
         }
@@ -194,7 +198,9 @@ pub fn order(mut mods: Vec<Module>, dir: &Path, messages: &mut Vec<String>) -> V
                 rank.insert(line, i as i64 + 1 - total);
             }
         }
-        Err(n) => messages.push(format!("{}:{n} corrupted line misses '\\n'", order_file.display())),
+        Err(n) => {
+            messages.push((Level::Error, format!("{}:{n} corrupted line misses '\\n'", order_file.display())))
+        }
     }
     let key = |m: &Module| -> (i64, u32, String) {
         let listed = m.cand.relpath.as_deref().and_then(|r| rank.get(uncompressed(r).as_bytes()).copied());

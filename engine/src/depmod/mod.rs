@@ -169,12 +169,7 @@ pub fn run(opts: &Options) -> Report {
     let mut warnings = Vec::new();
     let chosen = graph::choose(candidates, data, &cfg, &mut warnings);
     report.messages.extend(warnings.into_iter().map(|w| (Level::Warning, w)));
-    let mut order_msgs = Vec::new();
-    let ordered = graph::order(chosen, &dir, &mut order_msgs);
-    for m in order_msgs {
-        let level = if m.contains("corrupted line") { Level::Error } else { Level::Warning };
-        report.messages.push((level, m));
-    }
+    let ordered = graph::order(chosen, &dir, &mut report.messages);
     let mut ropts = graph::ResolveOptions {
         check_symvers: opts.symvers.is_some(),
         print_unknown: opts.errsyms,
@@ -235,7 +230,7 @@ pub fn run(opts: &Options) -> Report {
         }
     };
     if opts.dry_run {
-        for f in written.iter().filter(|f| f.text && f.name != "modules.weakdep") {
+        for f in written.iter().filter(|f| f.dry_run) {
             report.dry_run_output.extend_from_slice(&f.data);
         }
         return report;
@@ -387,7 +382,7 @@ fn cache_note(why: &str) -> String {
 }
 
 fn errno_of(e: &std::io::Error) -> String {
-    crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO))
+    crate::error::errno_text(crate::error::io_errno(e))
 }
 
 /// Candidates from explicit module paths (which must be absolute).

@@ -26,8 +26,9 @@ pub const TEMP_PREFIX: &str = ".rkmod-depmod-";
 pub struct OutFile {
     pub name: &'static str,
     pub data: Vec<u8>,
-    /// Text files are printed by `-n`; `.bin` files are not.
-    pub text: bool,
+    /// Printed by `-n` (the text files kmod 30 prints; not the `.bin` tries, nor
+    /// `modules.weakdep`, which kmod 30 does not write).
+    pub dry_run: bool,
 }
 
 /// A string that cannot go into an index (kmod: "bad character ... only 7-bit ASCII").
@@ -71,12 +72,12 @@ impl Trie {
     }
 
     fn file(self, name: &'static str) -> OutFile {
-        OutFile { name, data: self.idx.to_bytes(), text: false }
+        OutFile { name, data: self.idx.to_bytes(), dry_run: false }
     }
 }
 
 fn text(name: &'static str, data: Vec<u8>) -> OutFile {
-    OutFile { name, data, text: true }
+    OutFile { name, data, dry_run: true }
 }
 
 /// Build every file in kmod's output order (weakdep after softdep); `dir` holds
@@ -159,7 +160,8 @@ fn soft_and_weak(res: &Resolved) -> Vec<OutFile> {
             weak.extend_from_slice(format!("weakdep {} {w}\n", m.cand.modname).as_bytes());
         }
     }
-    vec![text("modules.softdep", soft), text("modules.weakdep", weak)]
+    let weakdep = OutFile { dry_run: false, ..text("modules.weakdep", weak) };
+    vec![text("modules.softdep", soft), weakdep]
 }
 
 fn symbols(res: &Resolved, warn_dups: bool) -> Built {
@@ -179,7 +181,7 @@ fn read_input(dir: &Path, name: &str, msgs: &mut Msgs) -> Option<Vec<u8>> {
     match std::fs::read(dir.join(name)) {
         Ok(d) => Some(d),
         Err(e) => {
-            let errno = crate::error::errno_text(e.raw_os_error().unwrap_or(libc::EIO));
+            let errno = crate::error::errno_text(crate::error::io_errno(&e));
             msgs.push((Level::Warning, format!("could not open {name} at {}: {errno}", dir.display())));
             None
         }

@@ -50,7 +50,7 @@ pub fn parse_one(path: &std::path::Path, size: Option<u64>) -> ModData {
     let image = match ModuleImage::open_unmapped_sized(path, size) {
         Ok(i) => i,
         // kmod has no such limit, so no wording to match: the limit is named.
-        Err(e) if e.errno() == libc::EFBIG => {
+        Err(e) if e.errno() == crate::Errno::EFBIG => {
             data.error = Some(format!("{} ({})", crate::error::errno_text(e.errno()), e.detail()));
             return data;
         }

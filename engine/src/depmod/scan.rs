@@ -99,7 +99,7 @@ fn top(dir: &Path, relative: bool, excludes: &[String]) -> Found {
         Err(e) => Found::problem(format!(
             "could not open directory {}: {}",
             dir.display(),
-            crate::error::errno_text(e as i32)
+            crate::error::errno_text(e)
         )),
     }
 }
@@ -120,9 +120,7 @@ fn descend(
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
     match Dir::openat(d, name, flags, Mode::empty()) {
         Ok(sub) => walk(sub, child, child_rel, ancestors, ctx),
-        Err(e) => {
-            Found::problem(format!("openat({}): {}", child.display(), crate::error::errno_text(e as i32)))
-        }
+        Err(e) => Found::problem(format!("openat({}): {}", child.display(), crate::error::errno_text(e))),
     }
 }
 
@@ -185,7 +183,7 @@ fn entry(
                 return Found::problem(format!(
                     "fstatat({}): {}",
                     child.display(),
-                    crate::error::errno_text(e as i32)
+                    crate::error::errno_text(e)
                 ));
             }
             return Found::default();
@@ -204,7 +202,7 @@ fn entry(
         return Found::default();
     }
     if child.as_os_str().len() >= PATH_MAX {
-        let errno = crate::error::errno_text(libc::ENAMETOOLONG);
+        let errno = crate::error::errno_text(crate::Errno::ENAMETOOLONG);
         return Found {
             cands: Vec::new(),
             problems: vec![

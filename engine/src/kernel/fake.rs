@@ -53,6 +53,7 @@ struct CallRecord {
     vermagic: Option<bool>,
     /// The image's `__versions` section was still allocated (not stripped).
     modversions: Option<bool>,
+    /// The call's errno, or 0.
     errno: i32,
 }
 
@@ -147,8 +148,14 @@ impl FakeKernel {
     }
 
     /// Load an ELF image as the kernel's `load_module` would.
-    fn load(&self, image: &[u8], params: &[u8], flags: u32, rec: &mut CallRecord) -> Result<(), i32> {
-        let elf = Elf::parse(image).map_err(|_| libc::ENOEXEC)?;
+    fn load(
+        &self,
+        image: &[u8],
+        params: &[u8],
+        flags: u32,
+        rec: &mut CallRecord,
+    ) -> Result<(), crate::Errno> {
+        let elf = Elf::parse(image).map_err(|_| crate::Errno::ENOEXEC)?;
         let fields = ModuleImage::fields_in(&elf).unwrap_or_default();
         let field = |k: &str| {
             fields.iter().find(|f| f.key_is(k)).map(|f| String::from_utf8_lossy(&f.value).into_owned())
@@ -156,7 +163,7 @@ impl FakeKernel {
         let name = crate::module::this_module_name_in(&elf)
             .filter(|n| !n.is_empty())
             .or_else(|| field("name"))
-            .ok_or(libc::ENOEXEC)?;
+            .ok_or(crate::Errno::ENOEXEC)?;
         rec.name = Some(name.clone());
         let vermagic = field("vermagic");
         rec.vermagic = Some(vermagic.is_some());
@@ -165,12 +172,12 @@ impl FakeKernel {
         if flags & super::MODULE_INIT_IGNORE_VERMAGIC == 0 {
             if let (Some(v), Some(release)) = (&vermagic, self.release()) {
                 if v.split(' ').next() != Some(release.as_str()) {
-                    return Err(libc::ENOEXEC);
+                    return Err(crate::Errno::ENOEXEC);
                 }
             }
         }
         if self.is_loaded(&name) {
-            return Err(libc::EEXIST);
+            return Err(crate::Errno::EEXIST);
         }
         let deps: Vec<String> = field("depends")
             .unwrap_or_default()
@@ -179,15 +186,15 @@ impl FakeKernel {
             .map(|d| d.replace('-', "_"))
             .collect();
         if deps.iter().any(|d| !self.is_loaded(d)) {
-            return Err(libc::ENOENT);
+            return Err(crate::Errno::ENOENT);
         }
         let values = check_params(&fields, params)?;
         if let Some((_, errno)) = self.control("fail").into_iter().find(|(n, _)| *n == name) {
-            return Err(errno as i32);
+            return Err(crate::Errno::from_raw(errno as i32));
         }
         let dir = self.modules().join(&name);
-        fs::create_dir_all(dir.join("holders")).map_err(|_| libc::ENOMEM)?;
-        fs::create_dir_all(dir.join("parameters")).map_err(|_| libc::ENOMEM)?;
+        fs::create_dir_all(dir.join("holders")).map_err(|_| crate::Errno::ENOMEM)?;
+        fs::create_dir_all(dir.join("parameters")).map_err(|_| crate::Errno::ENOMEM)?;
         for (p, v) in values {
             let _ = fs::write(dir.join("parameters").join(p), [&v[..], b"\n"].concat());
         }
@@ -208,9 +215,9 @@ impl FakeKernel {
         Ok(())
     }
 
-    fn delete(&self, name: &str, flags: u32) -> Result<(), i32> {
+    fn delete(&self, name: &str, flags: u32) -> Result<(), crate::Errno> {
         if !self.is_loaded(name) {
-            return Err(libc::ENOENT);
+            return Err(crate::Errno::ENOENT);
         }
         let busy = self.control("busy");
         if let Some((_, n)) = busy.iter().find(|(m, _)| m == name) {
@@ -220,16 +227,16 @@ impl FakeKernel {
                     .map(|(m, k)| format!("{m} {}\n", if m == name { k - 1 } else { *k }))
                     .collect();
                 let _ = fs::write(self.ctl("busy"), rest);
-                return Err(libc::EAGAIN);
+                return Err(crate::Errno::EAGAIN);
             }
         }
         let dir = self.modules().join(name);
         let holders = fs::read_dir(dir.join("holders")).map(|d| d.count()).unwrap_or(0);
         if holders > 0 {
-            return Err(libc::EWOULDBLOCK);
+            return Err(crate::Errno::EWOULDBLOCK);
         }
         if Self::read_num(&dir.join("refcnt")) > 0 && flags & super::O_TRUNC == 0 {
-            return Err(libc::EWOULDBLOCK);
+            return Err(crate::Errno::EWOULDBLOCK);
         }
         let deps = fs::read_to_string(dir.join("fake-deps")).unwrap_or_default();
         for d in deps.lines().filter(|d| !d.is_empty()) {
@@ -247,7 +254,7 @@ impl FakeKernel {
 }
 
 impl Kernel for FakeKernel {
-    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), i32> {
+    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), crate::Errno> {
         let _lock = self.lock();
         let mut rec = CallRecord {
             call: "finit_module",
@@ -257,35 +264,35 @@ impl Kernel for FakeKernel {
         };
         let result = (|| {
             if self.ctl("no-finit").exists() || self.ctl("no-modules").exists() {
-                return Err(libc::ENOSYS);
+                return Err(crate::Errno::ENOSYS);
             }
-            let len = file.metadata().map_err(|_| libc::EBADF)?.len() as usize;
+            let len = file.metadata().map_err(|_| crate::Errno::EBADF)?.len() as usize;
             let mut raw = vec![0u8; len];
-            file.read_exact_at(&mut raw, 0).map_err(|_| libc::EIO)?;
+            file.read_exact_at(&mut raw, 0).map_err(|_| crate::Errno::EIO)?;
             let kind = Compression::detect(&raw);
             rec.compression = Some(kind.name());
             let image = if flags & super::MODULE_INIT_COMPRESSED_FILE != 0 {
                 let sysfs = super::sysfs::Sysfs::new(&self.root);
                 match sysfs.kernel_compression() {
                     super::sysfs::KernelCompression::Known(k) if k == kind => {}
-                    super::sysfs::KernelCompression::None => return Err(libc::EOPNOTSUPP),
-                    _ => return Err(libc::EINVAL),
+                    super::sysfs::KernelCompression::None => return Err(crate::Errno::EOPNOTSUPP),
+                    _ => return Err(crate::Errno::EINVAL),
                 }
                 if super::decode::kernel_rejects(kind, &raw).is_some() {
-                    return Err(libc::EINVAL);
+                    return Err(crate::Errno::EINVAL);
                 }
-                decompress(kind, &raw).map_err(|_| libc::EINVAL)?
+                decompress(kind, &raw).map_err(|_| crate::Errno::EINVAL)?
             } else {
                 raw
             };
             self.load(&image, params.to_bytes(), flags, &mut rec)
         })();
-        rec.errno = result.err().unwrap_or(0);
+        rec.errno = result.err().map_or(0, |e| e as i32);
         self.log(&rec);
         result
     }
 
-    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), i32> {
+    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), crate::Errno> {
         let _lock = self.lock();
         let mut rec = CallRecord {
             call: "init_module",
@@ -293,16 +300,16 @@ impl Kernel for FakeKernel {
             ..CallRecord::with_params(params)
         };
         let result = if self.ctl("no-modules").exists() {
-            Err(libc::ENOSYS)
+            Err(crate::Errno::ENOSYS)
         } else {
             self.load(image, params.to_bytes(), 0, &mut rec)
         };
-        rec.errno = result.err().unwrap_or(0);
+        rec.errno = result.err().map_or(0, |e| e as i32);
         self.log(&rec);
         result
     }
 
-    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), i32> {
+    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), crate::Errno> {
         let _lock = self.lock();
         let name = name.to_string_lossy().into_owned();
         let result = self.delete(&name, flags);
@@ -310,7 +317,7 @@ impl Kernel for FakeKernel {
             call: "delete_module",
             name: Some(name),
             flags,
-            errno: result.err().unwrap_or(0),
+            errno: result.err().map_or(0, |e| e as i32),
             ..CallRecord::default()
         });
         result
@@ -324,7 +331,7 @@ fn fd_path(file: &File) -> Option<String> {
 
 /// The kernel's `parse_args` over the module's declared parameters: the values to
 /// publish, or EINVAL for a value its type rejects. Unknown names are ignored.
-fn check_params(fields: &[Field], params: &[u8]) -> Result<Vec<(String, Vec<u8>)>, i32> {
+fn check_params(fields: &[Field], params: &[u8]) -> Result<Vec<(String, Vec<u8>)>, crate::Errno> {
     let types: Vec<(String, String)> = fields
         .iter()
         .filter(|f| f.key_is("parmtype"))
@@ -342,7 +349,7 @@ fn check_params(fields: &[Field], params: &[u8]) -> Result<Vec<(String, Vec<u8>)
         };
         let shown = match ty.strip_prefix("array of ") {
             Some(elem) => {
-                let v = value.as_deref().ok_or(libc::EINVAL)?;
+                let v = value.as_deref().ok_or(crate::Errno::EINVAL)?;
                 let items: Vec<Vec<u8>> =
                     v.split(|&b| b == b',').map(|i| scalar(elem, Some(i))).collect::<Result<_, _>>()?;
                 items.join(&b',')
@@ -354,18 +361,19 @@ fn check_params(fields: &[Field], params: &[u8]) -> Result<Vec<(String, Vec<u8>)
     Ok(out)
 }
 
-fn scalar(ty: &str, value: Option<&[u8]>) -> Result<Vec<u8>, i32> {
+fn scalar(ty: &str, value: Option<&[u8]>) -> Result<Vec<u8>, crate::Errno> {
     match ty {
         "bool" | "invbool" => match value {
             None | Some(b"y" | b"Y" | b"1") => Ok(b"Y".to_vec()),
             Some(b"n" | b"N" | b"0") => Ok(b"N".to_vec()),
-            _ => Err(libc::EINVAL),
+            _ => Err(crate::Errno::EINVAL),
         },
         "charp" | "string" => Ok(value.unwrap_or_default().to_vec()),
         _ => {
             // Digits are ASCII: a value that is not UTF-8 is no number either.
-            let v = std::str::from_utf8(value.ok_or(libc::EINVAL)?).map_err(|_| libc::EINVAL)?;
-            parse_int(v).map(|n| n.to_string().into_bytes()).ok_or(libc::EINVAL)
+            let v =
+                std::str::from_utf8(value.ok_or(crate::Errno::EINVAL)?).map_err(|_| crate::Errno::EINVAL)?;
+            parse_int(v).map(|n| n.to_string().into_bytes()).ok_or(crate::Errno::EINVAL)
         }
     }
 }
@@ -462,9 +470,9 @@ mod tests {
                 ("b".into(), b("Y"))
             ])
         );
-        assert_eq!(check_params(&fields, b"n=abc"), Err(libc::EINVAL));
-        assert_eq!(check_params(&fields, b"n=\xe9"), Err(libc::EINVAL));
-        assert_eq!(check_params(&fields, b"a=1,x"), Err(libc::EINVAL));
-        assert_eq!(check_params(&fields, b"n"), Err(libc::EINVAL));
+        assert_eq!(check_params(&fields, b"n=abc"), Err(crate::Errno::EINVAL));
+        assert_eq!(check_params(&fields, b"n=\xe9"), Err(crate::Errno::EINVAL));
+        assert_eq!(check_params(&fields, b"a=1,x"), Err(crate::Errno::EINVAL));
+        assert_eq!(check_params(&fields, b"n"), Err(crate::Errno::EINVAL));
     }
 }

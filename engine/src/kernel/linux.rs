@@ -8,6 +8,7 @@ use std::fs::File;
 use nix::kmod::{DeleteModuleFlags, ModuleInitFlags};
 
 use super::Kernel;
+use crate::Errno;
 
 /// The running kernel's release (`uname -r`), as kmod uses it for `/lib/modules/<release>`.
 pub fn kernel_release() -> std::io::Result<String> {
@@ -19,16 +20,16 @@ pub fn kernel_release() -> std::io::Result<String> {
 pub struct Linux;
 
 impl Kernel for Linux {
-    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), i32> {
-        nix::kmod::finit_module(file, params, ModuleInitFlags::from_bits_retain(flags)).map_err(|e| e as i32)
+    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), Errno> {
+        nix::kmod::finit_module(file, params, ModuleInitFlags::from_bits_retain(flags))
     }
 
-    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), i32> {
-        nix::kmod::init_module(image, params).map_err(|e| e as i32)
+    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), Errno> {
+        nix::kmod::init_module(image, params)
     }
 
-    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), i32> {
+    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), Errno> {
         let flags = DeleteModuleFlags::from_bits_retain(flags as libc::c_int);
-        nix::kmod::delete_module(name, flags).map_err(|e| e as i32)
+        nix::kmod::delete_module(name, flags)
     }
 }

@@ -22,6 +22,8 @@ use std::ffi::CStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use crate::Errno;
+
 pub use linux::kernel_release;
 
 /// `finit_module` flag: ignore the symbol version CRCs (`--force-modversion`).
@@ -39,11 +41,11 @@ pub const O_TRUNC: u32 = libc::O_TRUNC as u32;
 /// The module system calls. Errors are errno values, as the kernel returns them.
 pub trait Kernel {
     /// `finit_module(fd, params, flags)`.
-    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), i32>;
+    fn finit_module(&self, file: &File, params: &CStr, flags: u32) -> Result<(), Errno>;
     /// `init_module(image, len, params)`.
-    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), i32>;
+    fn init_module(&self, image: &[u8], params: &CStr) -> Result<(), Errno>;
     /// `delete_module(name, flags)`.
-    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), i32>;
+    fn delete_module(&self, name: &CStr, flags: u32) -> Result<(), Errno>;
 }
 
 /// A kernel and the root its `/proc` and `/sys` live under.

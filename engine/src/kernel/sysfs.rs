@@ -86,17 +86,16 @@ impl Sysfs {
     }
 
     /// `refcnt`, or the errno of reading it (ENOENT: no unload support or not loaded).
-    pub fn refcnt(&self, name: impl AsRef<[u8]>) -> Result<i64, i32> {
-        let dir = self.module_dir(name).ok_or(libc::ENOENT)?;
-        let text =
-            std::fs::read_to_string(dir.join("refcnt")).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-        text.trim_end_matches('\n').trim().parse::<i64>().map_err(|_| libc::EINVAL)
+    pub fn refcnt(&self, name: impl AsRef<[u8]>) -> Result<i64, crate::Errno> {
+        let dir = self.module_dir(name).ok_or(crate::Errno::ENOENT)?;
+        let text = std::fs::read_to_string(dir.join("refcnt")).map_err(|e| crate::error::io_errno(&e))?;
+        text.trim_end_matches('\n').trim().parse::<i64>().map_err(|_| crate::Errno::EINVAL)
     }
 
     /// The names in `holders/`, in readdir order, or the errno of opening it.
-    pub fn holders(&self, name: impl AsRef<[u8]>) -> Result<Vec<String>, i32> {
-        let dir = self.module_dir(name).ok_or(libc::ENOENT)?.join("holders");
-        let entries = std::fs::read_dir(&dir).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+    pub fn holders(&self, name: impl AsRef<[u8]>) -> Result<Vec<String>, crate::Errno> {
+        let dir = self.module_dir(name).ok_or(crate::Errno::ENOENT)?.join("holders");
+        let entries = std::fs::read_dir(&dir).map_err(|e| crate::error::io_errno(&e))?;
         Ok(entries
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -106,16 +105,20 @@ impl Sysfs {
 
     /// libkmod's `kmod_module_get_size`: `coresize`, else the size column of
     /// `/proc/modules`; an errno when the module directory does not exist.
-    pub fn size(&self, name: &str) -> Result<i64, i32> {
-        let dir = self.module_dir(name).ok_or(libc::ENOENT)?;
+    pub fn size(&self, name: &str) -> Result<i64, crate::Errno> {
+        let dir = self.module_dir(name).ok_or(crate::Errno::ENOENT)?;
         if !dir.is_dir() {
-            return Err(libc::ENOENT);
+            return Err(crate::Errno::ENOENT);
         }
         if let Ok(text) = std::fs::read_to_string(dir.join("coresize")) {
-            return text.trim().parse::<i64>().map_err(|_| libc::EINVAL);
+            return text.trim().parse::<i64>().map_err(|_| crate::Errno::EINVAL);
         }
-        let modules = self.proc_modules().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-        modules.iter().find(|m| m.name == name).and_then(|m| m.size.parse::<i64>().ok()).ok_or(libc::ENOENT)
+        let modules = self.proc_modules().map_err(|e| crate::error::io_errno(&e))?;
+        modules
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.size.parse::<i64>().ok())
+            .ok_or(crate::Errno::ENOENT)
     }
 
     /// The path of `/proc/modules` under the root.
@@ -144,12 +147,13 @@ impl Sysfs {
     pub fn kernel_compression(&self) -> KernelCompression {
         match std::fs::read_to_string(self.root.join("sys/module/compression")) {
             Err(_) => KernelCompression::None,
-            Ok(text) => match text.trim_end_matches('\n') {
-                "xz" => KernelCompression::Known(Compression::Xz),
-                "zstd" => KernelCompression::Known(Compression::Zstd),
-                "gzip" => KernelCompression::Known(Compression::Gzip),
-                other => KernelCompression::Unknown(other.to_string()),
-            },
+            Ok(text) => {
+                let name = text.trim_end_matches('\n');
+                match Compression::from_kernel_name(name) {
+                    Some(c) => KernelCompression::Known(c),
+                    None => KernelCompression::Unknown(name.to_string()),
+                }
+            }
         }
     }
 }
@@ -176,12 +180,12 @@ mod tests {
         assert_eq!(s.initstate("gone"), InitState::Absent);
         assert_eq!(s.initstate("../x"), InitState::Absent);
         assert_eq!(s.refcnt("fat"), Ok(1));
-        assert_eq!(s.refcnt("coming"), Err(libc::ENOENT));
+        assert_eq!(s.refcnt("coming"), Err(crate::Errno::ENOENT));
         assert_eq!(s.holders("fat"), Ok(vec!["msdos".to_string()]));
-        assert_eq!(s.holders("gone"), Err(libc::ENOENT));
+        assert_eq!(s.holders("gone"), Err(crate::Errno::ENOENT));
         assert_eq!(s.size("fat"), Ok(90112));
         assert_eq!(s.size("coming"), Ok(77), "falls back to /proc/modules");
-        assert_eq!(s.size("gone"), Err(libc::ENOENT));
+        assert_eq!(s.size("gone"), Err(crate::Errno::ENOENT));
         let names: Vec<String> = s.proc_modules().unwrap().into_iter().map(|m| m.name).collect();
         assert_eq!(names, ["fat", "coming"]);
         assert_eq!(s.kernel_compression(), KernelCompression::None);

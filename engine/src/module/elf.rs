@@ -25,12 +25,12 @@ use goblin::elf::section_header::{SectionHeader, SHN_ABS, SHN_UNDEF};
 /// Why an image is not a usable ELF file, with the errno kmod reports for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElfError {
-    pub errno: i32,
+    pub errno: crate::Errno,
     pub what: &'static str,
 }
 
 fn invalid(what: &'static str) -> ElfError {
-    ElfError { errno: libc::EINVAL, what }
+    ElfError { errno: crate::Errno::EINVAL, what }
 }
 
 /// Where the image's bytes are.
@@ -166,7 +166,7 @@ impl<'a> Elf<'a> {
         let data: &[u8] = &head;
         let total = source.len();
         if data.len() <= EI_NIDENT || &data[..4] != b"\x7FELF" {
-            return Err(ElfError { errno: libc::ENOEXEC, what: "not an ELF file" });
+            return Err(ElfError { errno: crate::Errno::ENOEXEC, what: "not an ELF file" });
         }
         let (container, hdr_size, shdr_size) = match data[4] {
             1 => (Container::Little, EHDR32, 40usize),
@@ -447,14 +447,14 @@ mod tests {
 
     #[test]
     fn rejects_non_elf_and_short_files() {
-        assert_eq!(Elf::parse(b"hello world, not elf").err().unwrap().errno, libc::ENOEXEC);
-        assert_eq!(Elf::parse(b"\x7FELF\x02\x01\x01").err().unwrap().errno, libc::ENOEXEC);
+        assert_eq!(Elf::parse(b"hello world, not elf").err().unwrap().errno, crate::Errno::ENOEXEC);
+        assert_eq!(Elf::parse(b"\x7FELF\x02\x01\x01").err().unwrap().errno, crate::Errno::ENOEXEC);
         let mut h = b"\x7FELF\x02\x01\x01".to_vec();
         h.resize(40, 0);
-        assert_eq!(Elf::parse(&h).err().unwrap().errno, libc::EINVAL);
+        assert_eq!(Elf::parse(&h).err().unwrap().errno, crate::Errno::EINVAL);
         let mut bad_class = b"\x7FELF\x07\x01\x01".to_vec();
         bad_class.resize(100, 0);
-        assert_eq!(Elf::parse(&bad_class).err().unwrap().errno, libc::EINVAL);
+        assert_eq!(Elf::parse(&bad_class).err().unwrap().errno, crate::Errno::EINVAL);
     }
 }
 

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 /// How a module file is compressed, as told by its first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum Compression {
     None,
     Xz,
@@ -28,29 +29,77 @@ pub enum Compression {
     Gzip,
 }
 
+/// Everything rkmod knows about one compression format, in one place: the magic bytes
+/// that identify a file, the module file name ending, the kernel's name for it (in
+/// `/sys/module/compression`), and the tag `--version` lists. Adding a format is a row
+/// here plus its decoder ([`decompress`]).
+#[derive(Debug)]
+pub struct Format {
+    pub kind: Compression,
+    pub magic: &'static [u8],
+    pub extension: &'static str,
+    pub kernel_name: &'static str,
+    pub feature: &'static str,
+}
+
+/// The compression formats, in the order their magic is tried.
+pub const FORMATS: [Format; 3] = [
+    Format {
+        kind: Compression::Zstd,
+        magic: &[0x28, 0xB5, 0x2F, 0xFD],
+        extension: ".ko.zst",
+        kernel_name: "zstd",
+        feature: "ZSTD",
+    },
+    Format {
+        kind: Compression::Xz,
+        magic: &[0xFD, b'7', b'z', b'X', b'Z', 0x00],
+        extension: ".ko.xz",
+        kernel_name: "xz",
+        feature: "XZ",
+    },
+    Format {
+        kind: Compression::Gzip,
+        magic: &[0x1F, 0x8B],
+        extension: ".ko.gz",
+        kernel_name: "gzip",
+        feature: "ZLIB",
+    },
+];
+
+/// The file name ending of an uncompressed module.
+pub const PLAIN_EXTENSION: &str = ".ko";
+
 impl Compression {
     /// Classify by magic bytes (at least 6 bytes should be given).
     pub fn detect(head: &[u8]) -> Compression {
-        if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
-            Compression::Zstd
-        } else if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
-            Compression::Xz
-        } else if head.starts_with(&[0x1F, 0x8B]) {
-            Compression::Gzip
-        } else {
-            Compression::None
-        }
+        FORMATS.iter().find(|f| head.starts_with(f.magic)).map_or(Compression::None, |f| f.kind)
     }
 
-    /// The name the kernel uses in `/sys/module/compression`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Xz => "xz",
-            Compression::Zstd => "zstd",
-            Compression::Gzip => "gzip",
-        }
+    /// The format's row of [`FORMATS`] (None for an uncompressed file).
+    pub fn format(self) -> Option<&'static Format> {
+        FORMATS.iter().find(|f| f.kind == self)
     }
+
+    /// The name the kernel uses in `/sys/module/compression` (`none` when uncompressed).
+    pub fn name(self) -> &'static str {
+        self.format().map_or("none", |f| f.kernel_name)
+    }
+
+    /// The format the kernel names so (`/sys/module/compression`).
+    pub fn from_kernel_name(name: &str) -> Option<Compression> {
+        FORMATS.iter().find(|f| f.kernel_name == name).map(|f| f.kind)
+    }
+
+    /// The module file name ending for this format (`.ko` when uncompressed).
+    pub fn extension(self) -> &'static str {
+        self.format().map_or(PLAIN_EXTENSION, |f| f.extension)
+    }
+}
+
+/// Every file name ending kmod treats as a module: `.ko` and one per format.
+pub fn module_extensions() -> impl Iterator<Item = &'static str> {
+    std::iter::once(PLAIN_EXTENSION).chain(FORMATS.iter().map(|f| f.extension))
 }
 
 /// The bytes of a module image: mapped when raw, decoded into memory when compressed,
@@ -163,13 +212,13 @@ impl ModuleFile {
         let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(path, &e))?;
         let head = &head[..n];
         if n < MAGIC_LEN {
-            return Err(Error::bad_module(path, libc::EINVAL, "file too short to be a module"));
+            return Err(Error::bad_module(path, crate::Errno::EINVAL, "file too short to be a module"));
         }
         let compression = Compression::detect(head);
         let image = match compression {
             Compression::None => {
                 if !is_file {
-                    return Err(Error::bad_module(path, libc::EINVAL, "not a regular file"));
+                    return Err(Error::bad_module(path, crate::Errno::EINVAL, "not a regular file"));
                 }
                 if !map {
                     let image = Image::File { file, len, head: head.to_vec() };
@@ -186,9 +235,9 @@ impl ModuleFile {
                 // Bulk readers (unmapped) share the budget; a single reader does not.
                 let mut grant = (!map).then(super::budget::Grant::default);
                 let image = decompress_within(compression, &raw, grant.as_mut()).map_err(|e| match e {
-                    DecodeError::TooLarge(_) => Error::bad_module(path, libc::EFBIG, e.to_string()),
+                    DecodeError::TooLarge(_) => Error::bad_module(path, crate::Errno::EFBIG, e.to_string()),
                     DecodeError::Corrupt(_) => {
-                        Error::bad_module(path, libc::EINVAL, format!("{}: {e}", compression.name()))
+                        Error::bad_module(path, crate::Errno::EINVAL, format!("{}: {e}", compression.name()))
                     }
                 })?;
                 return Ok(ModuleFile { image: Image::Owned(image), compression, _grant: grant });
@@ -369,6 +418,22 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_table_gives_every_fact_of_a_format() {
+        for f in &FORMATS {
+            assert_eq!(Compression::detect(&[f.magic, &[0; 8]].concat()), f.kind);
+            assert_eq!(f.kind.name(), f.kernel_name);
+            assert_eq!(Compression::from_kernel_name(f.kernel_name), Some(f.kind));
+            assert_eq!(f.kind.extension(), f.extension);
+            assert!(module_extensions().any(|e| e == f.extension));
+        }
+        assert_eq!(Compression::None.name(), "none");
+        assert_eq!(Compression::from_kernel_name("lz4"), None);
+        let mut exts: Vec<_> = module_extensions().collect();
+        exts.sort();
+        assert_eq!(exts, [".ko", ".ko.gz", ".ko.xz", ".ko.zst"]);
+    }
 
     #[test]
     fn magic_detection() {

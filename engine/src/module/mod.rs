@@ -83,7 +83,7 @@ impl ModuleImage {
         let elf = self.elf()?;
         let strings = elf
             .strings(".modinfo")
-            .ok_or_else(|| Error::bad_module(&self.path, libc::ENOENT, "no .modinfo section"))?;
+            .ok_or_else(|| Error::bad_module(&self.path, crate::Errno::ENOENT, "no .modinfo section"))?;
         Ok(Info {
             fields: modinfo::fields_from_strings(strings),
             signature: self.bytes().and_then(signature::parse),
@@ -93,7 +93,7 @@ impl ModuleImage {
 
     /// The `__versions` table: the CRCs this module was built against.
     pub fn modversions(&self) -> Result<Vec<SymbolCrc>> {
-        versions_in(&self.elf()?).map_err(|what| Error::bad_module(&self.path, libc::EINVAL, what))
+        versions_in(&self.elf()?).map_err(|what| Error::bad_module(&self.path, crate::Errno::EINVAL, what))
     }
 
     /// Exported symbols: `__crc_<sym>` symbols with their CRC, else the names in

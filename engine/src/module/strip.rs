@@ -35,7 +35,7 @@ pub struct Stripped {
 }
 
 /// A stripped copy of `image`, or the errno of an image that is not valid ELF.
-pub fn strip(image: &[u8], what: Strip) -> Result<Stripped, i32> {
+pub fn strip(image: &[u8], what: Strip) -> Result<Stripped, crate::Errno> {
     let elf = Elf::parse(image).map_err(|e| e.errno)?;
     let mut out = image.to_vec();
     let mut no_versions = false;
@@ -44,8 +44,8 @@ pub fn strip(image: &[u8], what: Strip) -> Result<Stripped, i32> {
         no_versions = true;
         if let Some(idx) = elf.find_section("__versions") {
             no_versions = false;
-            let (off, width) = elf.section_flags_offset(idx).ok_or(libc::EINVAL)?;
-            let field = out.get_mut(off..off + width).ok_or(libc::EINVAL)?;
+            let (off, width) = elf.section_flags_offset(idx).ok_or(crate::Errno::EINVAL)?;
+            let field = out.get_mut(off..off + width).ok_or(crate::Errno::EINVAL)?;
             let flags = elf.uint(field) & !SHF_ALLOC;
             let bytes = flags.to_le_bytes();
             for (i, b) in field.iter_mut().enumerate() {
@@ -117,6 +117,6 @@ mod tests {
         let twice = strip(&once, Strip { vermagic: true, modversion: true }).unwrap();
         assert!(twice.no_vermagic && !twice.no_versions);
         assert_eq!(twice.image, strip(&once, Strip { vermagic: false, modversion: true }).unwrap().image);
-        assert_eq!(strip(b"not an elf at all, sorry", Strip::default()), Err(libc::ENOEXEC));
+        assert_eq!(strip(b"not an elf at all, sorry", Strip::default()), Err(crate::Errno::ENOEXEC));
     }
 }
