@@ -9,6 +9,7 @@ mod depmod_safety;
 mod depmod_trees;
 mod golden;
 mod load_fake;
+mod man_pages;
 mod modprobe_golden;
 mod modprobe_scaling;
 mod oracle_bytes;
