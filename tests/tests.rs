@@ -13,6 +13,7 @@ mod depmod_trees;
 mod golden;
 mod golden_kmod34;
 mod load_fake;
+mod man_pages;
 mod modprobe_golden;
 mod modprobe_scaling;
 mod oracle_bytes;
