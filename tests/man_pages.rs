@@ -4,13 +4,13 @@
 //! - every page in `man/` renders with groff's man macros without a warning
 //!   (`groff -man -Tutf8 -ww -z`, groff-base), at man's usual line length and at a
 //!   narrow terminal's, and has the `.TH` its file name says;
-//! - every applet `src/cli/mod.rs` dispatches on has a page, which documents, in the
+//! - every applet of the dispatch table (`cli::APPLETS`) has a page, which documents, in the
 //!   tag of an indented paragraph (`.TP`), every option the applet accepts: the short
-//!   option strings and `LongOpt` names of its getopt tables in `src/cli/<applet>.rs`,
-//!   and the options its `--help` lists; and no option it does not accept;
+//!   options and long names of the option tables its parsing uses (`applet::Spec`), and
+//!   the options its `--help` lists; and no option it does not accept;
 //! - `modprobe.d.5` and `depmod.d.5` document every directive their parsers recognise
-//!   (the match arms of `parse_into` and `DepmodConfig::parse`), and every directive they
-//!   document is one the parser recognises;
+//!   (`config::parse::DIRECTIVES`, `depmod::config::DIRECTIVES`, which unit tests tie to
+//!   the parsers), and every directive they document is one the parser recognises;
 //! - `modules.dep.5` names every file depmod writes into a module directory.
 
 use std::collections::BTreeSet;
@@ -101,54 +101,20 @@ fn documented_options(text: &str) -> BTreeSet<String> {
         .collect::<BTreeSet<_>>()
 }
 
-/// The applets `src/cli/mod.rs` dispatches on (`"name" => module::main(...)`).
+/// The applets the binary answers to (the dispatch table itself).
 fn applets() -> Vec<String> {
-    let src = read("src/cli/mod.rs");
-    let body = src.split("match prog.as_str()").nth(1).expect("src/cli/mod.rs: the applet dispatch moved");
-    let list: Vec<String> = body
-        .lines()
-        .map(str::trim)
-        .take_while(|l| !l.starts_with("_ =>"))
-        .filter_map(|l| l.strip_prefix('"')?.split_once("\" =>").map(|(name, _)| name.to_string()))
-        .collect();
-    assert!(list.len() > 1, "no applets found in src/cli/mod.rs's dispatch: update this test");
-    list
+    rkmod_cli::cli::APPLETS.iter().map(|a| a.name.to_string()).collect()
 }
 
-/// The string literal that starts `s` (after blanks), if any.
-fn literal(s: &str) -> Option<&str> {
-    s.trim_start().strip_prefix('"')?.split('"').next()
-}
-
-/// Every option an applet's getopt tables in `src/cli/<applet>.rs` accept: each short
-/// option string (`const ...SHORT: &str = "..."`, or a literal passed to
-/// `getopt_long`) and each `LongOpt::new("name", ...)`.
+/// Every option an applet's option tables accept (the tables its parsing uses): each
+/// short option letter and each long name.
 fn source_options(applet: &str) -> BTreeSet<String> {
-    let src = read(&format!("src/cli/{applet}.rs"));
-    let mut shorts = Vec::new();
-    for line in src.lines() {
-        if let Some((head, rest)) = line.split_once(": &str =") {
-            if head.trim_end().ends_with("SHORT") {
-                shorts.extend(literal(rest));
-            }
-        }
-    }
-    for call in src.split("getopt_long(").skip(1) {
-        if let Some(second) = call.split(',').nth(1) {
-            shorts.extend(literal(second));
-        }
-    }
+    let a = rkmod_cli::cli::APPLETS.iter().find(|a| a.name == applet).expect("an applet");
     let mut opts = BTreeSet::new();
-    for s in &shorts {
-        opts.extend(s.chars().filter(|&c| c != ':').map(|c| format!("-{c}")));
+    for spec in a.specs {
+        opts.extend(spec.short.chars().filter(|&c| c != ':').map(|c| format!("-{c}")));
+        opts.extend(spec.long.iter().map(|l| format!("--{}", l.name)));
     }
-    for call in src.split("LongOpt::new(").skip(1) {
-        opts.extend(literal(call).map(|name| format!("--{name}")));
-    }
-    assert!(
-        !shorts.is_empty() && opts.iter().any(|o| o.starts_with("--")),
-        "{applet}: no getopt table found"
-    );
     opts
 }
 
@@ -268,41 +234,10 @@ fn documented_directives(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The string literals that start the arms of the `match` whose line contains `marker`,
-/// in `file`: the words the parser recognises.
-fn match_arms(file: &str, marker: &str, quote: &str) -> BTreeSet<String> {
-    let src = read(file);
-    let mut lines = src.lines();
-    let start = lines.by_ref().find(|l| l.contains(marker)).unwrap_or_else(|| {
-        panic!("{file}: `{marker}` not found: this test reads the directive table there; update it")
-    });
-    let arm_indent = start.len() - start.trim_start().len() + 4;
-    let mut words = BTreeSet::new();
-    for line in lines {
-        let indent = line.len() - line.trim_start().len();
-        let t = line.trim_start();
-        if indent < arm_indent && !t.is_empty() {
-            break;
-        }
-        if indent != arm_indent || !t.starts_with(quote) {
-            continue;
-        }
-        // `b"a" | b"b" if cond => ...`: every literal before the guard or arrow.
-        let head = t.split("=>").next().unwrap_or(t);
-        let head = head.split(" if ").next().unwrap_or(head);
-        for alt in head.split('|') {
-            if let Some(w) = alt.trim().strip_prefix(quote).and_then(|r| r.split('"').next()) {
-                words.insert(w.to_string());
-            }
-        }
-    }
-    assert!(!words.is_empty(), "{file}: no match arms after `{marker}`: update this test");
-    words
-}
-
 #[test]
 fn modprobe_d_documents_every_directive() {
-    let recognised = match_arms("engine/src/config/parse.rs", "let ok = match cmd {", "b\"");
+    let recognised: BTreeSet<String> =
+        rkmod::config::parse::DIRECTIVES.iter().map(|d| d.to_string()).collect();
     let documented = documented_directives(&page("modprobe.d.5"));
     let missing: Vec<_> = recognised.difference(&documented).collect();
     assert!(missing.is_empty(), "modprobe.d.5 does not document {missing:?}");
@@ -326,7 +261,8 @@ fn modprobe_d_documents_every_directive() {
 
 #[test]
 fn depmod_d_documents_every_directive() {
-    let recognised = match_arms("engine/src/depmod/config.rs", "match words[0] {", "\"");
+    let recognised: BTreeSet<String> =
+        rkmod::depmod::config::DIRECTIVES.iter().map(|d| d.to_string()).collect();
     let documented = documented_directives(&page("depmod.d.5"));
     let missing: Vec<_> = recognised.difference(&documented).collect();
     assert!(missing.is_empty(), "depmod.d.5 does not document {missing:?}");

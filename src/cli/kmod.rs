@@ -94,7 +94,7 @@ pub fn main(argv0_os: &OsStr, args: &[OsString]) -> i32 {
 }
 
 /// `kmod`'s own options (before the command).
-const KMOD: Spec = Spec {
+pub const KMOD: Spec = Spec {
     short: "hV",
     long: &[LongOpt::new("help", HasArg::No, 'h'), LongOpt::new("version", HasArg::No, 'V')],
     kmod30: None,
@@ -186,7 +186,7 @@ fn parse_devname(line: &str) -> Option<(&str, &str, char, u32, u32)> {
 }
 
 /// `kmod static-nodes`'s options.
-const STATIC_NODES: Spec = Spec {
+pub const STATIC_NODES: Spec = Spec {
     short: "o:f:h",
     long: &[
         LongOpt::new("output", HasArg::Required, 'o'),

@@ -30,7 +30,13 @@ pub const KMOD_COMPAT: &str = "34";
 /// kmod release the applets follow; then rkmod's own name and version, and the features
 /// this build has (compression formats it reads; PKCS#7 signature details).
 pub fn version_text() -> String {
-    format!("kmod version {KMOD_COMPAT} (rkmod {})\n+ZSTD +XZ +ZLIB +PKCS7\n", env!("CARGO_PKG_VERSION"))
+    let formats: Vec<String> =
+        rkmod::module::file::FORMATS.iter().map(|f| format!("+{}", f.feature)).collect();
+    format!(
+        "kmod version {KMOD_COMPAT} (rkmod {})\n{} +PKCS7\n",
+        env!("CARGO_PKG_VERSION"),
+        formats.join(" ")
+    )
 }
 
 /// Dispatch on `argv[0]`; returns the exit status. Arguments are bytes, as kmod takes
@@ -41,14 +47,31 @@ pub fn run(args: Vec<OsString>, stdio: stdio::Stdio) -> i32 {
     let base = argv0.as_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
     let prog = String::from_utf8_lossy(base).into_owned();
     let rest = &args[args.len().min(1)..];
-    match prog.as_str() {
-        "modinfo" => modinfo::main(&argv0, &prog, rest),
-        "depmod" => depmod::main(&argv0, &prog, rest),
-        "modprobe" => modprobe::main(&argv0, &prog, rest, stdio),
-        "insmod" => insmod::main(&argv0, &prog, rest),
-        "rmmod" => rmmod::main(&argv0, &prog, rest),
-        "lsmod" => lsmod::main(&argv0, rest),
-        "kmod" => kmod::main(&argv0, rest),
-        _ => native::main(args, stdio),
+    match APPLETS.iter().find(|a| a.name == prog) {
+        Some(a) => (a.main)(&argv0, &prog, rest, stdio),
+        None => native::main(args, stdio),
     }
 }
+
+/// One kmod-compatible applet: the `argv[0]` it answers to, its entry point, and its
+/// option tables (the man-page test reads them).
+pub struct Applet {
+    pub name: &'static str,
+    pub main: fn(&std::ffi::OsStr, &str, &[OsString], stdio::Stdio) -> i32,
+    pub specs: &'static [&'static applet::Spec],
+}
+
+/// Every applet, by the name kmod's multi-call binary answers to.
+pub const APPLETS: &[Applet] = &[
+    Applet { name: "modinfo", main: |a0, p, r, _| modinfo::main(a0, p, r), specs: &[&modinfo::SPEC] },
+    Applet { name: "depmod", main: |a0, p, r, _| depmod::main(a0, p, r), specs: &[&depmod::SPEC] },
+    Applet { name: "modprobe", main: modprobe::main, specs: &[&modprobe::SPEC] },
+    Applet { name: "insmod", main: |a0, p, r, _| insmod::main(a0, p, r), specs: &[&insmod::SPEC] },
+    Applet { name: "rmmod", main: |a0, p, r, _| rmmod::main(a0, p, r), specs: &[&rmmod::SPEC] },
+    Applet { name: "lsmod", main: |a0, _, r, _| lsmod::main(a0, r), specs: &[&lsmod::SPEC] },
+    Applet {
+        name: "kmod",
+        main: |a0, _, r, _| kmod::main(a0, r),
+        specs: &[&kmod::KMOD, &kmod::STATIC_NODES],
+    },
+];

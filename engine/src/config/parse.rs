@@ -192,6 +192,12 @@ fn legacy_directive(cmd: &[u8]) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// Every modprobe.d directive the parser knows (kmod 33's grammar: `weakdep` included;
+/// `include` and `config` only to say they are not read any more). A unit test keeps it
+/// and the parser agreed.
+pub const DIRECTIVES: [&str; 9] =
+    ["alias", "options", "install", "remove", "blacklist", "softdep", "weakdep", "include", "config"];
+
 /// Parse the contents of configuration file `file` into `config`, appending problems to
 /// `warnings`. `accept_weakdep`: kmod 33 and later; kmod 30 calls `weakdep` a bad line.
 pub fn parse_into(
@@ -388,6 +394,19 @@ fn softdep_deps(rest: &[u8]) -> (OrderedDeps<'_>, Option<&[u8]>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_directive_list_is_the_parser() {
+        let bad_lines = |text: &str| {
+            let (mut config, mut w) = (Config::default(), Vec::new());
+            parse_into(&mut config, Path::new("t.conf"), text.as_bytes(), true, &mut w);
+            w.iter().filter(|w| matches!(w.kind, WarningKind::BadLine { .. })).count()
+        };
+        for d in DIRECTIVES {
+            assert_eq!(bad_lines(&format!("{d} mod_a mod_b mod_c\n")), 0, "{d}");
+        }
+        assert_eq!(bad_lines("frob mod_a mod_b\n"), 1);
+    }
     use super::*;
     use bstr::ByteSlice;
     use std::path::PathBuf;

@@ -126,6 +126,10 @@ impl DepmodConfig {
     }
 }
 
+/// Every depmod.d directive the parser knows (`include` and `make_map_files` only to say
+/// they are not implemented, as kmod does). A unit test keeps it and the parser agreed.
+pub const DIRECTIVES: [&str; 6] = ["search", "override", "external", "exclude", "include", "make_map_files"];
+
 /// `*`, or an extended regular expression found anywhere in the version string (kmod
 /// runs regexec unanchored: `1\.0` matches `1.0.0-rk`; anchor with `^`/`$`). A pattern
 /// that does not compile matches nothing.
@@ -172,6 +176,18 @@ fn collect_files(paths: &[PathBuf], messages: &mut Vec<(ConfigLevel, String)>) -
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_directive_list_is_the_parser() {
+        for d in DIRECTIVES {
+            let mut cfg = DepmodConfig::default();
+            cfg.parse(Path::new("t.conf"), &format!("{d} a * b\n"), "1.0");
+            assert!(!cfg.messages.iter().any(|(_, m)| m.contains("bad line")), "{d}: {:?}", cfg.messages);
+        }
+        let mut cfg = DepmodConfig::default();
+        cfg.parse(Path::new("t.conf"), "frob a\n", "1.0");
+        assert!(cfg.messages.iter().any(|(_, m)| m.contains("bad line")));
+    }
     use super::*;
 
     #[test]
