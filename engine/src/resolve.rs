@@ -222,10 +222,115 @@ struct Obj {
     ignorecmd: bool,
 }
 
+/// The module objects of a resolution context, as libkmod keeps them in its context:
+/// one per key (name, or name and the alias that reached it), with the state libkmod
+/// keeps on each (path, dependencies, builtin, probe marks).
+///
+/// A [`Resolver`] owns one for a single command-line name (modprobe frees its objects
+/// between arguments), or borrows a long-lived one ([`Resolver::with_registry`]: the C
+/// library's context, which lives as long as udevd). [`Registry::collect`] frees what
+/// the holder no longer refers to, so a long-lived registry stays as large as what is
+/// in use.
+#[derive(Debug, Default)]
+pub struct Registry {
+    objs: Vec<Option<Obj>>,
+    by_key: HashMap<Module, ModId>,
+    free: Vec<usize>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// How many objects are alive.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Whether no object is alive.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// The module behind a live handle.
+    pub fn module(&self, id: ModId) -> &Module {
+        &self.obj(id).module
+    }
+
+    fn obj(&self, id: ModId) -> &Obj {
+        self.objs[id.0].as_ref().expect("a live module object")
+    }
+
+    fn obj_mut(&mut self, id: ModId) -> &mut Obj {
+        self.objs[id.0].as_mut().expect("a live module object")
+    }
+
+    /// Free every object that neither `roots` nor an object reachable from them (through
+    /// dependency lists) refers to. Handles of freed objects must not be used again.
+    pub fn collect(&mut self, roots: impl IntoIterator<Item = ModId>) {
+        let mut keep = vec![false; self.objs.len()];
+        let mut stack: Vec<ModId> = roots.into_iter().collect();
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut keep[id.0], true) {
+                continue;
+            }
+            if let Some(Some(deps)) = self.objs[id.0].as_ref().map(|o| o.deps.as_ref()) {
+                stack.extend(deps.iter().copied());
+            }
+        }
+        for (i, slot) in self.objs.iter_mut().enumerate() {
+            if !keep[i] {
+                if let Some(o) = slot.take() {
+                    self.by_key.remove(&o.module);
+                    self.free.push(i);
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, key: Module) -> ModId {
+        if let Some(&id) = self.by_key.get(&key) {
+            return id;
+        }
+        let obj = Obj {
+            module: key.clone(),
+            path: None,
+            deps: None,
+            install_override: None,
+            remove_override: None,
+            builtin: Builtin::Unknown,
+            visited: false,
+            required: false,
+            ignorecmd: false,
+        };
+        let id = match self.free.pop() {
+            Some(i) => {
+                self.objs[i] = Some(obj);
+                ModId(i)
+            }
+            None => {
+                self.objs.push(Some(obj));
+                ModId(self.objs.len() - 1)
+            }
+        };
+        self.by_key.insert(key, id);
+        id
+    }
+}
+
+/// A registry owned by its resolver, or borrowed from a longer-lived holder.
+enum Reg<'a> {
+    Owned(Registry),
+    Borrowed(&'a mut Registry),
+}
+
 /// Resolution over one module directory and one configuration.
 ///
-/// Module objects live in a pool, as in libkmod, for one requested name:
-/// call [`Resolver::reset`] between names (modprobe frees them between arguments).
+/// Module objects live in a [`Registry`], as in libkmod: by default one owned for a
+/// single requested name (call [`Resolver::reset`] between names, as modprobe frees them
+/// between arguments).
 pub struct Resolver<'a> {
     dir: &'a ModuleDir,
     /// The module directory as kmod spells it (for `DIR/relative/path`).
@@ -233,8 +338,7 @@ pub struct Resolver<'a> {
     config: &'a Config,
     kernel: &'a dyn KernelState,
     opts: ProbeOptions,
-    objs: Vec<Obj>,
-    by_key: HashMap<Module, ModId>,
+    reg: Reg<'a>,
     diagnostics: Vec<Diagnostic>,
     last_step: Option<LookupStep>,
 }
@@ -268,23 +372,64 @@ impl<'a> Resolver<'a> {
         kernel: &'a dyn KernelState,
         opts: ProbeOptions,
     ) -> Resolver<'a> {
+        Resolver::build(dir, config, kernel, opts, Reg::Owned(Registry::new()))
+    }
+
+    /// A resolver whose module objects live in `registry` (a long-lived context's).
+    pub fn with_registry(
+        registry: &'a mut Registry,
+        dir: &'a ModuleDir,
+        config: &'a Config,
+        kernel: &'a dyn KernelState,
+        opts: ProbeOptions,
+    ) -> Resolver<'a> {
+        Resolver::build(dir, config, kernel, opts, Reg::Borrowed(registry))
+    }
+
+    fn build(
+        dir: &'a ModuleDir,
+        config: &'a Config,
+        kernel: &'a dyn KernelState,
+        opts: ProbeOptions,
+        reg: Reg<'a>,
+    ) -> Resolver<'a> {
         Resolver {
             dirname: dir.path().as_os_str().as_bytes().to_vec(),
             dir,
             config,
             kernel,
             opts,
-            objs: Vec::new(),
-            by_key: HashMap::new(),
+            reg,
             diagnostics: Vec::new(),
             last_step: None,
         }
     }
 
+    fn reg(&self) -> &Registry {
+        match &self.reg {
+            Reg::Owned(r) => r,
+            Reg::Borrowed(r) => r,
+        }
+    }
+
+    fn reg_mut(&mut self) -> &mut Registry {
+        match &mut self.reg {
+            Reg::Owned(r) => r,
+            Reg::Borrowed(r) => r,
+        }
+    }
+
+    fn o(&self, id: ModId) -> &Obj {
+        self.reg().obj(id)
+    }
+
+    fn o_mut(&mut self, id: ModId) -> &mut Obj {
+        self.reg_mut().obj_mut(id)
+    }
+
     /// Forget every module object (kmod frees them between command-line names).
     pub fn reset(&mut self) {
-        self.objs.clear();
-        self.by_key.clear();
+        *self.reg_mut() = Registry::new();
     }
 
     /// The diagnostics gathered since the last call, in the order kmod prints them.
@@ -294,28 +439,11 @@ impl<'a> Resolver<'a> {
 
     /// The module behind a handle.
     pub fn module(&self, id: ModId) -> &Module {
-        &self.objs[id.0].module
+        &self.o(id).module
     }
 
     fn obj(&mut self, name: Vec<u8>, alias: Option<Vec<u8>>) -> ModId {
-        let key = Module { name, alias };
-        if let Some(&id) = self.by_key.get(&key) {
-            return id;
-        }
-        let id = ModId(self.objs.len());
-        self.objs.push(Obj {
-            module: key.clone(),
-            path: None,
-            deps: None,
-            install_override: None,
-            remove_override: None,
-            builtin: Builtin::Unknown,
-            visited: false,
-            required: false,
-            ignorecmd: false,
-        });
-        self.by_key.insert(key, id);
-        id
+        self.reg_mut().insert(Module { name, alias })
     }
 
     fn obj_by_name(&mut self, name: &[u8]) -> ModId {
@@ -379,12 +507,12 @@ impl<'a> Resolver<'a> {
         // 4. An install, else a remove, command for exactly this name.
         if let Some(c) = config.installs.iter().find(|c| c.modname == alias) {
             let id = self.obj_by_name(&c.modname);
-            self.objs[id.0].install_override = Some(c.command.clone());
+            self.o_mut(id).install_override = Some(c.command.clone());
             return Ok((LookupStep::Command, vec![id]));
         }
         if let Some(c) = config.removes.iter().find(|c| c.modname == alias) {
             let id = self.obj_by_name(&c.modname);
-            self.objs[id.0].remove_override = Some(c.command.clone());
+            self.o_mut(id).remove_override = Some(c.command.clone());
             return Ok((LookupStep::Command, vec![id]));
         }
         // 5. modules.alias.bin.
@@ -396,7 +524,7 @@ impl<'a> Resolver<'a> {
         // 6. modules.builtin.bin.
         if self.dir.is_builtin(alias)? {
             let id = self.obj_by_name(alias);
-            self.objs[id.0].builtin = Builtin::Yes;
+            self.o_mut(id).builtin = Builtin::Yes;
             return Ok((LookupStep::Builtin, vec![id]));
         }
         // 7. modules.builtin.alias.bin.
@@ -405,7 +533,7 @@ impl<'a> Resolver<'a> {
             .into_iter()
             .map(|n| {
                 let id = self.obj(n.into_bytes(), Some(alias.to_vec()));
-                self.objs[id.0].builtin = Builtin::Yes;
+                self.o_mut(id).builtin = Builtin::Yes;
                 id
             })
             .collect();
@@ -416,10 +544,10 @@ impl<'a> Resolver<'a> {
     /// from the line that listed it: its own line is not read for that (it lists the
     /// dependency's whole closure, so reading every line of a chain is quadratic).
     pub fn path(&mut self, id: ModId) -> Result<Option<PathBuf>> {
-        if self.objs[id.0].path.is_none() {
+        if self.o(id).path.is_none() {
             self.load_dep(id)?;
         }
-        Ok(self.objs[id.0].path.clone().flatten())
+        Ok(self.o(id).path.clone().flatten())
     }
 
     /// `DIR + "/" + rel` as kmod joins them (an absolute entry is kept).
@@ -433,20 +561,20 @@ impl<'a> Resolver<'a> {
 
     /// kmod's `kmod_module_parse_depline`, lazily: the path and the dependencies.
     fn load_dep(&mut self, id: ModId) -> Result<()> {
-        if self.objs[id.0].deps.is_some() {
+        if self.o(id).deps.is_some() {
             return Ok(());
         }
-        let name = self.objs[id.0].module.name.clone();
+        let name = self.o(id).module.name.clone();
         let Some(line) = self.dir.dep_line(&name)? else {
-            let o = &mut self.objs[id.0];
+            let o = self.o_mut(id);
             o.path.get_or_insert(None);
             o.deps = Some(Vec::new());
             return Ok(());
         };
         let (own, rest) = line.split_once(':').unwrap_or((line.as_str(), ""));
         let own = self.join(own);
-        if self.objs[id.0].path.is_none() {
-            self.objs[id.0].path = Some(Some(own));
+        if self.o(id).path.is_none() {
+            self.o_mut(id).path = Some(Some(own));
         }
         let mut deps = Vec::new();
         for rel in rest.split([' ', '\t']).filter(|s| !s.is_empty()) {
@@ -458,7 +586,7 @@ impl<'a> Resolver<'a> {
                 break;
             }
             let dep = self.obj(name::path_to_modname_bytes(&path), None);
-            let o = &mut self.objs[dep.0];
+            let o = self.o_mut(dep);
             if o.path.is_none() || o.path == Some(None) {
                 o.path = Some(Some(path));
             }
@@ -467,7 +595,7 @@ impl<'a> Resolver<'a> {
         }
         // The line lists dependents before their dependencies; libkmod prepends.
         deps.reverse();
-        self.objs[id.0].deps = Some(deps);
+        self.o_mut(id).deps = Some(deps);
         Ok(())
     }
 
@@ -475,16 +603,16 @@ impl<'a> Resolver<'a> {
     /// the order they are loaded in.
     pub fn deps(&mut self, id: ModId) -> Result<Vec<ModId>> {
         self.load_dep(id)?;
-        Ok(self.objs[id.0].deps.clone().unwrap_or_default())
+        Ok(self.o(id).deps.clone().unwrap_or_default())
     }
 
     /// Whether `modules.builtin.bin` lists the module (or a builtin lookup found it).
     pub fn is_builtin(&mut self, id: ModId) -> Result<bool> {
-        if self.objs[id.0].builtin == Builtin::Unknown {
-            let yes = self.dir.is_builtin(&self.objs[id.0].module.name)?;
-            self.objs[id.0].builtin = if yes { Builtin::Yes } else { Builtin::No };
+        if self.o(id).builtin == Builtin::Unknown {
+            let yes = self.dir.is_builtin(&self.o(id).module.name)?;
+            self.o_mut(id).builtin = if yes { Builtin::Yes } else { Builtin::No };
         }
-        Ok(self.objs[id.0].builtin == Builtin::Yes)
+        Ok(self.o(id).builtin == Builtin::Yes)
     }
 
     /// Live or builtin (kmod's `module_is_inkernel`).
@@ -492,12 +620,12 @@ impl<'a> Resolver<'a> {
         if self.is_builtin(id)? {
             return Ok(true);
         }
-        Ok(self.kernel.initstate(&self.objs[id.0].module.name) == InitState::Live)
+        Ok(self.kernel.initstate(&self.o(id).module.name) == InitState::Live)
     }
 
     /// The configured options of a module: None when no `options` entry names it.
     pub fn options(&self, id: ModId) -> Option<Vec<u8>> {
-        let m = &self.objs[id.0].module;
+        let m = &self.o(id).module;
         let entries = self.config.options_entries_for(&m.name, m.alias.as_deref());
         let mut out: Option<Vec<u8>> = None;
         for e in entries.into_iter().filter(|e| !e.options.is_empty()) {
@@ -515,7 +643,7 @@ impl<'a> Resolver<'a> {
     /// The install command that applies to a module (the first `install` whose pattern
     /// matches its name, unless lookup step 4 set one).
     pub fn install_command(&self, id: ModId) -> Option<Vec<u8>> {
-        let o = &self.objs[id.0];
+        let o = self.o(id);
         if let Some(c) = &o.install_override {
             return Some(c.clone());
         }
@@ -525,7 +653,7 @@ impl<'a> Resolver<'a> {
     /// The remove command that applies to a module (the first `remove` whose pattern
     /// matches its name, unless lookup step 4 set one).
     pub fn remove_command(&self, id: ModId) -> Option<Vec<u8>> {
-        let o = &self.objs[id.0];
+        let o = self.o(id);
         if let Some(c) = &o.remove_override {
             return Some(c.clone());
         }
@@ -549,7 +677,7 @@ impl<'a> Resolver<'a> {
         };
         std::fs::metadata(&abs).map_err(|e| crate::error::io_errno(&e))?;
         let id = self.obj(name::path_to_modname_bytes(path), None);
-        let o = &mut self.objs[id.0];
+        let o = self.o_mut(id);
         match &o.path {
             Some(Some(old)) if *old != abs => return Err(crate::Errno::EEXIST),
             _ => o.path = Some(Some(abs)),
@@ -566,7 +694,7 @@ impl<'a> Resolver<'a> {
     /// The modules the first matching softdep names, each looked up fully: (pre, post).
     pub fn softdeps(&mut self, id: ModId) -> Result<(Vec<ModId>, Vec<ModId>)> {
         let config = self.config;
-        let Some(sd) = config.softdep_for(&self.objs[id.0].module.name) else {
+        let Some(sd) = config.softdep_for(&self.o(id).module.name) else {
             return Ok((Vec::new(), Vec::new()));
         };
         let pre = self.lookup_all(&sd.pre)?;
@@ -594,7 +722,7 @@ impl<'a> Resolver<'a> {
             self.probe_list(*m, false, false, list)?;
         }
         list.push(id);
-        self.objs[id.0].ignorecmd = !pre.is_empty() || !post.is_empty();
+        self.o_mut(id).ignorecmd = !pre.is_empty() || !post.is_empty();
         for m in &post {
             self.probe_list(*m, false, false, list)?;
         }
@@ -608,15 +736,15 @@ impl<'a> Resolver<'a> {
         ignorecmd: bool,
         list: &mut Vec<ModId>,
     ) -> Result<()> {
-        if self.objs[id.0].visited {
+        if self.o(id).visited {
             return Ok(());
         }
-        self.objs[id.0].visited = true;
+        self.o_mut(id).visited = true;
         let deps = self.deps(id)?;
         if required {
-            self.objs[id.0].required = true;
+            self.o_mut(id).required = true;
             for d in &deps {
-                self.objs[d.0].required = true;
+                self.o_mut(*d).required = true;
             }
         }
         for d in &deps {
@@ -624,7 +752,7 @@ impl<'a> Resolver<'a> {
         }
         if ignorecmd {
             list.push(id);
-            self.objs[id.0].ignorecmd = true;
+            self.o_mut(id).ignorecmd = true;
             Ok(())
         } else {
             self.fill_softdep(id, list)
@@ -637,13 +765,12 @@ impl<'a> Resolver<'a> {
         if !self.opts.ignore_loaded && self.in_kernel(id)? {
             return Ok(Plan::InKernel { first_time: self.opts.first_time });
         }
-        let name = self.objs[id.0].module.name.clone();
-        if self.config.is_blacklisted(&name)
-            && (self.objs[id.0].module.alias.is_some() || self.opts.use_blacklist)
+        let name = self.o(id).module.name.clone();
+        if self.config.is_blacklisted(&name) && (self.o(id).module.alias.is_some() || self.opts.use_blacklist)
         {
             return Ok(Plan::Blacklisted);
         }
-        for o in &mut self.objs {
+        for o in self.reg_mut().objs.iter_mut().flatten() {
             o.visited = false;
             o.required = false;
         }
@@ -653,7 +780,7 @@ impl<'a> Resolver<'a> {
         for m in list {
             let in_kernel = !self.opts.ignore_loaded && self.in_kernel(m)?;
             let options = concat_options(self.options(m), if m == id { extra } else { None });
-            let command = if self.objs[m.0].ignorecmd { None } else { self.install_command(m) };
+            let command = if self.o(m).ignorecmd { None } else { self.install_command(m) };
             let action = match command {
                 Some(command) => {
                     Action::Install { expanded: expand_cmdline_opts(&command, &options), command, options }
@@ -664,7 +791,7 @@ impl<'a> Resolver<'a> {
                     None => Action::Missing { options },
                 },
             };
-            let o = &self.objs[m.0];
+            let o = self.o(m);
             steps.push(Step {
                 module: o.module.clone(),
                 action,
@@ -787,6 +914,32 @@ mod tests {
 
     fn show() -> ProbeOptions {
         ProbeOptions { ignore_loaded: true, ..ProbeOptions::default() }
+    }
+
+    #[test]
+    fn a_long_lived_registry_frees_what_nothing_holds() {
+        let dir = ModuleDir::new(ROOT);
+        let cfg = config("");
+        let mut reg = Registry::new();
+        let top = {
+            let mut r = Resolver::with_registry(&mut reg, &dir, &cfg, &nothing_loaded, show());
+            let top = r.lookup(b"chain_a").unwrap()[0];
+            r.deps(top).unwrap();
+            r.lookup(b"hello").unwrap();
+            top
+        };
+        assert_eq!(reg.len(), 4, "chain_a, its two dependencies and hello");
+        reg.collect([top]);
+        assert_eq!(reg.len(), 3, "hello freed, chain_a's dependencies kept");
+        assert_eq!(reg.module(top).name, b"chain_a");
+        // A freed slot is reused; the kept objects keep their handles.
+        let mut r = Resolver::with_registry(&mut reg, &dir, &cfg, &nothing_loaded, show());
+        let hello = r.lookup(b"hello").unwrap()[0];
+        assert_eq!(r.module(hello).name, b"hello");
+        assert_eq!(r.deps(top).unwrap().len(), 2);
+        drop(r);
+        reg.collect([]);
+        assert!(reg.is_empty());
     }
 
     #[test]
