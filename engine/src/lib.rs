@@ -9,6 +9,8 @@
 //! - [`fnmatch`]: fnmatch(3) with flags 0, the matcher behind every alias wildcard.
 //! - [`name`]: module-name and alias normalisation (`-` → `_`).
 //! - [`lookup`]: resolving a name, alias or path to modules in a module directory.
+//! - [`info`]: what modinfo shows: the modules one argument names (file, name, alias,
+//!   builtin) and each one's `.modinfo` fields, signature and build-id.
 //! - [`resolve`]: modprobe's resolution as data: what it would insert, run or skip.
 //! - [`kernel`]: the module syscalls behind a trait (real and fake), module state in
 //!   `/sys` and `/proc`.
@@ -25,6 +27,7 @@ pub mod error;
 pub mod explain;
 pub mod fnmatch;
 pub mod index;
+pub mod info;
 pub mod insert;
 #[cfg(feature = "serde")]
 pub mod json;

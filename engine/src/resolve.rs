@@ -733,14 +733,7 @@ pub fn join_cmdline_options<P: AsRef<[u8]>>(params: &[P]) -> Option<Vec<u8>> {
 /// made absolute against the current directory, without normalisation.
 pub fn module_dirname(root: Option<&OsStr>, version: &OsStr) -> PathBuf {
     let raw = [root.map(OsStr::as_bytes).unwrap_or_default(), b"/lib/modules/", version.as_bytes()].concat();
-    let p = Path::new(OsStr::from_bytes(&raw));
-    if p.is_absolute() {
-        return p.to_path_buf();
-    }
-    match std::env::current_dir() {
-        Ok(cwd) => PathBuf::from(OsStr::from_bytes(&[cwd.as_os_str().as_bytes(), b"/", &raw].concat())),
-        Err(_) => p.to_path_buf(),
-    }
+    crate::info::absolute(Path::new(OsStr::from_bytes(&raw)))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use rkmod::explain::NotFound;
 use rkmod::insert::Force;
 use rkmod::kernel::System;
 use rkmod::lookup::ModuleDir;
-use rkmod::module::{symbol_summary, versions_in, ModuleImage, SymbolCrc};
+use rkmod::module::{ModuleImage, SymbolCrc};
 use rkmod::probe;
 use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver};
 use rkmod::unload::{self, RemoveOptions, Remover};
@@ -917,32 +917,18 @@ impl Run<'_> {
 
 /// kmod's `path_make_absolute_cwd`.
 fn absolute(p: &OsStr) -> PathBuf {
-    super::info::absolute(Path::new(p))
+    rkmod::info::absolute(Path::new(p))
 }
 
 /// The `__versions` entries or the exported symbols of a module file, or the errno
 /// kmod reports.
 fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, rkmod::Errno> {
     let image = ModuleImage::open(path).map_err(|e| e.errno())?;
-    let elf = image.elf().map_err(|e| e.errno())?;
     match kind {
-        SymbolKind::Modversions => {
-            if elf.find_section("__versions").is_none() {
-                return Err(rkmod::Errno::ENOENT);
-            }
-            versions_in(&elf).map_err(|_| rkmod::Errno::EINVAL)
-        }
-        SymbolKind::Exports => {
-            let exports = symbol_summary(&elf).exports;
-            if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
-                return Err(rkmod::Errno::ENOENT);
-            }
-            Ok(exports
-                .iter()
-                .map(|(name, crc, _)| rkmod::module::SymbolCrc { name: name.to_string(), crc })
-                .collect())
-        }
+        SymbolKind::Modversions => image.modversions_for_show(),
+        SymbolKind::Exports => image.exports_for_show(),
     }
+    .map_err(|e| e.errno())
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ fn route_text(done: &Inserted) -> String {
 /// `rkmod insert FILE [PARAM...]`.
 pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
     let force = a.force.force();
-    let path = super::info::absolute(&a.file);
+    let path = rkmod::info::absolute(&a.file);
     let sys = System::detect();
     let params: Vec<&[u8]> = a.params.iter().map(|p| p.as_bytes()).collect();
     let file = a.file.display();

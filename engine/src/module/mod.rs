@@ -103,6 +103,30 @@ impl ModuleImage {
         Ok(list.iter().map(|(n, crc, _)| SymbolCrc { name: n.to_string(), crc }).collect())
     }
 
+    /// [`ModuleImage::modversions`] as `modprobe --show-modversions` reads it (libkmod's
+    /// `kmod_module_get_versions`): a module without a `__versions` section fails with
+    /// ENOENT (kmod 31 and later say ENODATA) instead of giving an empty table.
+    pub fn modversions_for_show(&self) -> Result<Vec<SymbolCrc>> {
+        let elf = self.elf()?;
+        if elf.find_section("__versions").is_none() {
+            return Err(Error::bad_module(&self.path, crate::Errno::ENOENT, "no __versions section"));
+        }
+        versions_in(&elf).map_err(|what| Error::bad_module(&self.path, crate::Errno::EINVAL, what))
+    }
+
+    /// [`ModuleImage::exports`] as `modprobe --show-exports` reads it (libkmod's
+    /// `kmod_module_get_symbols`): a module with no `__crc_` symbol and no
+    /// `__ksymtab_strings` section fails with ENOENT (kmod 31 and later say ENODATA)
+    /// instead of giving an empty list.
+    pub fn exports_for_show(&self) -> Result<Vec<SymbolCrc>> {
+        let elf = self.elf()?;
+        let exports = symbol_summary(&elf).exports;
+        if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
+            return Err(Error::bad_module(&self.path, crate::Errno::ENOENT, "no exported symbols"));
+        }
+        Ok(exports.iter().map(|(n, crc, _)| SymbolCrc { name: n.to_string(), crc }).collect())
+    }
+
     /// Symbols this module needs from others: undefined `.symtab` symbols with the CRC
     /// recorded in `__versions` and whether they are weak, plus `__versions` entries no
     /// symbol names.
@@ -291,5 +315,28 @@ mod tests {
         let lazy = ModuleImage::open_unmapped(&fixture("hello.ko")).unwrap();
         assert_eq!(lazy.exports().unwrap(), hello.exports().unwrap());
         assert_eq!(lazy.this_module_name().unwrap().as_deref(), Some("hello"));
+    }
+
+    #[test]
+    fn show_symbols_enoent_rules() {
+        let hello = ModuleImage::open(&fixture("hello.ko")).unwrap();
+        assert_eq!(hello.modversions_for_show().unwrap(), hello.modversions().unwrap());
+        assert_eq!(hello.exports_for_show().unwrap(), hello.exports().unwrap());
+        // No exports and no __ksymtab_strings: ENOENT (an empty list from exports()).
+        let user = ModuleImage::open(&fixture("hello_user.ko")).unwrap();
+        assert!(user.exports().unwrap().is_empty());
+        assert_eq!(user.exports_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        // No __versions section: ENOENT (an empty table from modversions()).
+        let bare =
+            ModuleImage::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/no-modinfo.ko"))
+                .unwrap();
+        assert!(bare.modversions().unwrap().is_empty());
+        assert_eq!(bare.modversions_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        assert_eq!(bare.exports_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        // Not ELF: the ELF error's errno, before any section is looked at.
+        let not_elf =
+            ModuleImage::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/not-elf.ko"))
+                .unwrap();
+        assert_eq!(not_elf.modversions_for_show().unwrap_err().errno(), crate::Errno::ENOEXEC);
     }
 }
