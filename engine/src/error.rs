@@ -11,6 +11,7 @@ pub use nix::errno::Errno;
 
 /// A library error with its errno and a human description.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A system call failed on a path.
     #[error("{path}: {}", errno_text(*errno))]

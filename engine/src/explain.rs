@@ -19,6 +19,7 @@ use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
 /// Why a name resolved to nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum NotFound {
     /// Not a valid alias (an unmatched `[` or `]`).
     BadName,

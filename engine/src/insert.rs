@@ -60,6 +60,7 @@ impl Force {
 
 /// Why a compressed module was decompressed in userspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Userspace {
     /// The kernel has no module decompressor (`/sys/module/compression` is missing).
     NoKernelDecompressor,
@@ -98,6 +99,7 @@ pub struct Inserted {
 
 /// Why an insertion failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum InsertError {
     /// The file could not be opened, read or decompressed (kmod: "could not insert
     /// module": the errno through insmod's wording).

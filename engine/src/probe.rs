@@ -40,6 +40,7 @@ pub struct Exec {
 
 /// What happened, in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// About to act on this step (kmod's `print_action`).
     Action(&'a Step),

@@ -105,6 +105,7 @@ pub struct ModId(usize);
 
 /// What modprobe does for one entry of the probe list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Insert the module file with these options.
     Insert { path: PathBuf, options: Vec<u8> },
@@ -134,6 +135,7 @@ pub struct Step {
 
 /// What modprobe does with one module the lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plan {
     /// Already live or builtin (and not `-D`): nothing to do; an error with
     /// `--first-time` (`could not insert 'NAME': Module already in kernel`).
@@ -146,6 +148,7 @@ pub enum Plan {
 
 /// Something libkmod reports while resolving (it goes on).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Diagnostic {
     /// A softdep name that is not a valid alias (an unmatched bracket).
     SoftdepLookupFailed { name: Vec<u8> },
@@ -243,6 +246,7 @@ pub struct Resolver<'a> {
 /// that finds anything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum LookupStep {
     /// 1: `alias` lines of the configuration.
     ConfigAlias,

@@ -51,6 +51,7 @@ pub struct RemoveOptions {
 
 /// What happened, in kmod's order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// About to remove a module (`rmmod NAME` with `-v`/`-n`).
     Rmmod(&'a [u8]),
@@ -242,6 +243,7 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
 
 /// rmmod's `check_module_inuse`: why a module cannot be removed without `-f`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InUse {
     Builtin,
     NotLoaded,

@@ -241,6 +241,7 @@ pub fn run(mut a: Args, log: &Log) -> i32 {
             Level::Error => log::Level::Error,
             Level::Warning => log::Level::Warning,
             Level::Info => log::Level::Info,
+            _ => log::Level::Info,
         };
         log.log(level, msg);
     }

@@ -727,6 +727,7 @@ impl Run<'_> {
                 self.fail(&[b"Error running remove command for ", name].concat())
             }
             Event::Removed(_) => {}
+            _ => {}
         }
     }
 
@@ -833,6 +834,8 @@ impl Run<'_> {
                 return true;
             }
             Plan::Steps(steps) => Ok(steps),
+            // A plan this front end does not know: fail rather than do nothing.
+            _ => Err(rkmod::Errno::ENOSYS),
         };
         let exec = probe::Exec {
             dry_run: self.o.dry_run,
@@ -880,6 +883,7 @@ impl Run<'_> {
                     }
                     Action::Builtin => [b"builtin ", &step.module.name[..], b"\n"].concat(),
                     Action::Missing { .. } => Vec::new(),
+                    _ => Vec::new(),
                 };
                 output::write(&line);
             }
@@ -911,6 +915,7 @@ impl Run<'_> {
                 let msg = format!("Could not run install command '{command}' for module {name}: {text}");
                 self.log.libkmod(Level::Error, "command_do/run", &msg);
             }
+            _ => {}
         }
     }
 }

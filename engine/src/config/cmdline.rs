@@ -34,6 +34,7 @@ pub const KMOD_CMDLINE_MAX: usize = 4095;
 
 /// One thing the kernel command line configures.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CmdlineItem {
     /// `options MODNAME OPTIONS`.
     Options { modname: Vec<u8>, options: Vec<u8> },

@@ -40,6 +40,7 @@ use crate::fnmatch::fnmatch;
 
 /// Where an entry came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Source {
     /// A configuration file and the line the entry ends on (a line continued with `\`
     /// counts as its last physical line, as kmod counts).
@@ -228,6 +229,7 @@ pub enum BadLineWhy {
 
 /// What a [`Warning`] is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WarningKind {
     /// A line kmod cannot use: unknown command, missing arguments, a name with an
     /// unmatched bracket, or `weakdep` where it is not supported.
@@ -475,6 +477,7 @@ fn is_parse_warning(w: &Warning) -> bool {
 
 /// Where [`Config::load`] takes the kernel command line from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum KernelCmdline {
     /// `ROOT/proc/cmdline` (kmod reads at most its first 4095 bytes).
     #[default]
@@ -547,6 +550,7 @@ impl Default for LoadOptions {
 
 /// How [`Config::show_config_with`] prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ShowStyle {
     /// Byte-identical to kmod 30's `modprobe -c`, softdep display bugs included.
     Kmod30,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// One search-priority entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Search {
     Dir(String),
     BuiltIn,
@@ -39,6 +40,7 @@ pub struct DepmodConfig {
 
 /// The level of a configuration message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigLevel {
     Error,
     Info,

@@ -49,6 +49,7 @@ pub struct Options {
 
 /// A message's level, as kmod prints it (`depmod: LEVEL: text`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Level {
     Fatal,
     Error,

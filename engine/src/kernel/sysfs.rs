@@ -16,6 +16,7 @@ use crate::module::Compression;
 /// What `/sys/module/<name>/initstate` says (builtin modules are known from the index
 /// before sysfs is asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InitState {
     Live,
     Coming,

@@ -35,6 +35,7 @@ fn invalid(what: &'static str) -> ElfError {
 
 /// Where the image's bytes are.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub enum Source<'a> {
     /// The whole image in memory.
     Bytes(&'a [u8]),

@@ -104,6 +104,7 @@ pub fn module_extensions() -> impl Iterator<Item = &'static str> {
 
 /// The bytes of a module image: mapped when raw, decoded into memory when compressed,
 /// or (for bulk readers such as depmod) a raw file read section by section.
+#[non_exhaustive]
 pub enum Image {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
@@ -166,6 +167,7 @@ fn size_text(n: u64) -> String {
 
 /// Why a compressed image could not be decoded.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The stream is corrupt: what the decoder said.
     Corrupt(String),
