@@ -65,7 +65,10 @@ pub enum Userspace {
     /// The kernel has no module decompressor (`/sys/module/compression` is missing).
     NoKernelDecompressor,
     /// The kernel decompresses another format.
-    OtherFormat { kernel: String },
+    OtherFormat {
+        /// The format `/sys/module/compression` names.
+        kernel: String,
+    },
     /// The kernel's decoder would reject this stream.
     DecoderRejects(&'static str),
     /// `finit_module` is not implemented (ENOSYS).
@@ -76,9 +79,17 @@ pub enum Userspace {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `finit_module` with these flags.
-    Finit { flags: u32 },
+    Finit {
+        /// `MODULE_INIT_*` bits ([`crate::kernel`]).
+        flags: u32,
+    },
     /// `init_module` on an image decompressed (and with force, stripped) here.
-    InitModule { why: Option<Userspace>, stripped: Option<StripReport> },
+    InitModule {
+        /// Why the image was decompressed here (None: it was not compressed).
+        why: Option<Userspace>,
+        /// What force stripped, when it was asked for.
+        stripped: Option<StripReport>,
+    },
 }
 
 /// What `--force` stripped on the `init_module` path.
@@ -93,7 +104,9 @@ pub struct StripReport {
 /// A successful insertion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inserted {
+    /// How the file was stored.
     pub compression: Compression,
+    /// The system call that loaded it.
     pub route: Route,
 }
 
@@ -105,9 +118,19 @@ pub enum InsertError {
     /// module": the errno through insmod's wording).
     File(Error),
     /// Force was asked for but the image is not ELF, so it cannot be stripped.
-    Strip { errno: crate::Errno },
+    Strip {
+        /// The ELF error's errno.
+        errno: crate::Errno,
+    },
     /// The kernel refused the module.
-    Kernel { errno: crate::Errno, compression: Compression, route: Route },
+    Kernel {
+        /// What the system call returned.
+        errno: crate::Errno,
+        /// How the file was stored.
+        compression: Compression,
+        /// The system call that was tried.
+        route: Route,
+    },
 }
 
 impl InsertError {

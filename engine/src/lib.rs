@@ -21,6 +21,8 @@
 //! - [`error`]: the library's error type, which keeps errno and context.
 //! - [`json`]: how byte strings are written in rkmod's JSON documents.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod depmod;
 pub mod error;

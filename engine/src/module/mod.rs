@@ -21,6 +21,7 @@ pub use signature::Signature;
 
 /// An opened module file (decompressed image).
 pub struct ModuleImage {
+    /// The file: its decompressed image and how it was stored.
     pub file: ModuleFile,
     path: std::path::PathBuf,
 }
@@ -29,7 +30,9 @@ pub struct ModuleImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SymbolCrc {
+    /// The symbol name.
     pub name: String,
+    /// Its CRC (0 when the module records none).
     pub crc: u64,
 }
 
@@ -38,6 +41,8 @@ pub struct SymbolCrc {
 pub struct Info {
     /// `.modinfo` fields in section order.
     pub fields: Vec<Field>,
+    /// The appended signature, if any (never read from an image opened with
+    /// [`ModuleImage::open_unmapped`]).
     pub signature: Option<Signature>,
     /// The GNU build-id note's descriptor, if present.
     pub build_id: Option<Vec<u8>>,
@@ -174,10 +179,12 @@ impl SymList {
         })
     }
 
+    /// The number of symbols.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -186,6 +193,7 @@ impl SymList {
 /// A module's exports and needs, from one pass over `.symtab`.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolSummary {
+    /// Exported symbols with their CRCs (the flag is always false).
     pub exports: SymList,
     /// Needed symbols (the flag: weak).
     pub needs: SymList,
