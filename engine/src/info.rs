@@ -18,6 +18,28 @@
 //!
 //! Nothing here prints: the fields come back in section order, and parameters are
 //! merged by [`crate::module::modinfo::merge_params`].
+//!
+//! ```
+//! use std::ffi::OsStr;
+//!
+//! use rkmod::info::{self, ResolveError};
+//! use rkmod::lookup::ModuleDir;
+//!
+//! // `modinfo -b ROOT -k 1.0.0-rk hello-alias`
+//! let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/roots/modprobe-basic");
+//! let dir = ModuleDir::new(info::module_dir(Some(OsStr::new(root)), Some(OsStr::new("1.0.0-rk")))?);
+//! for found in info::resolve(&dir, OsStr::new("hello-alias"), false)? {
+//!     let module = info::load(&dir, &found)?;
+//!     assert_eq!(module.name, "hello");
+//!     for field in &module.fields {
+//!         println!("{}: {}", String::from_utf8_lossy(&field.key), String::from_utf8_lossy(&field.value));
+//!     }
+//! }
+//! // `modinfo -m hello-alias`: an alias is not a module name.
+//! let by_name = info::resolve(&dir, OsStr::new("hello-alias"), true);
+//! assert!(matches!(by_name, Err(ResolveError::NoSuchName)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
