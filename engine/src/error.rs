@@ -11,16 +11,34 @@ pub use nix::errno::Errno;
 
 /// A library error with its errno and a human description.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A system call failed on a path.
     #[error("{path}: {}", errno_text(*errno))]
-    Io { path: PathBuf, errno: Errno },
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system call returned.
+        errno: Errno,
+    },
     /// A module file is malformed (bad compression, bad ELF, ...).
     #[error("{path}: {what}")]
-    BadModule { path: PathBuf, errno: Errno, what: String },
+    BadModule {
+        /// The module file.
+        path: PathBuf,
+        /// The errno libkmod returns for the same defect (EINVAL, ENOEXEC, ENOENT, ...).
+        errno: Errno,
+        /// What is wrong, in words.
+        what: String,
+    },
     /// An index file (`modules.*.bin`) is malformed.
     #[error("{path}: corrupt index: {what}")]
-    BadIndex { path: PathBuf, what: String },
+    BadIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        what: String,
+    },
 }
 
 /// The library's result type.

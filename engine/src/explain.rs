@@ -19,6 +19,7 @@ use crate::resolve::{Action, LookupError, LookupStep, Plan, Resolver};
 /// Why a name resolved to nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum NotFound {
     /// Not a valid alias (an unmatched `[` or `]`).
     BadName,
@@ -52,12 +53,16 @@ fn entry(parts: &[&[u8]], source: &Source) -> Entry {
 /// One step of the plan.
 #[derive(Debug, Clone)]
 pub struct PlanStep {
+    /// The module name.
     pub module: Vec<u8>,
     /// `insert`, `install`, `builtin` or `missing` (an alias to a module not there).
     pub action: &'static str,
+    /// The file inserted (`insert` steps).
     pub path: Option<PathBuf>,
     /// The install command as configured (`$CMDLINE_OPTS` not expanded).
     pub command: Option<Vec<u8>>,
+    /// The module parameters: configured options, then the command line's (for the
+    /// module asked for).
     pub options: Vec<u8>,
     /// A failure stops the list (the module asked for, or a hard dependency); the
     /// others are softdeps, whose failures are ignored.
@@ -69,36 +74,50 @@ pub struct PlanStep {
 /// One module the lookup found.
 #[derive(Debug, Clone)]
 pub struct ModuleExplanation {
+    /// The module name.
     pub name: Vec<u8>,
     /// The alias (or config pattern) that reached it.
     pub alias: Option<Vec<u8>>,
+    /// The module file, from `modules.dep`.
     pub path: Option<PathBuf>,
+    /// Listed in `modules.builtin`.
     pub builtin: bool,
     /// `live`, `coming`, `going`, `builtin` or `absent`.
     pub state: &'static str,
     /// Hard dependencies, deepest first.
     pub dependencies: Vec<Vec<u8>>,
+    /// The `options` entries for the module or its alias, in the order they are joined.
     pub options: Vec<Entry>,
+    /// The `blacklist` entry naming the module, if any.
     pub blacklist: Option<Entry>,
     /// The blacklist entry applies (the module was reached through an alias, or `-b`).
     pub blacklisted: bool,
+    /// The first matching `softdep`: the one kmod applies.
     pub softdep: Option<Entry>,
+    /// Later matching `softdep` lines, which kmod ignores.
     pub shadowed_softdeps: Vec<Entry>,
     /// The first matching `weakdep` (kmod 33): shown, never loaded.
     pub weakdep: Option<Entry>,
+    /// Later matching `weakdep` lines, which kmod ignores.
     pub shadowed_weakdeps: Vec<Entry>,
+    /// The first matching `install` command: it replaces the insertion.
     pub install: Option<Entry>,
+    /// Later matching `install` lines, which kmod ignores.
     pub shadowed_installs: Vec<Entry>,
+    /// The first matching `remove` command (for `modprobe -r`).
     pub remove: Option<Entry>,
+    /// Later matching `remove` lines, which kmod ignores.
     pub shadowed_removes: Vec<Entry>,
     /// `steps`, `in-kernel` or `blacklisted`.
     pub outcome: &'static str,
+    /// The probe list, in order (empty unless the outcome is `steps`).
     pub plan: Vec<PlanStep>,
 }
 
 /// One name's resolution.
 #[derive(Debug, Clone)]
 pub struct Explanation {
+    /// The name as given.
     pub query: Vec<u8>,
     /// The name as looked up (`-` → `_` outside brackets).
     pub normalized: Option<Vec<u8>>,
@@ -107,7 +126,9 @@ pub struct Explanation {
     pub found_by: Option<LookupStep>,
     /// The config `alias` lines that matched (step 1).
     pub aliases: Vec<Entry>,
+    /// Why nothing was found (None when something was).
     pub not_found: Option<NotFound>,
+    /// Every module the lookup found, in kmod's order.
     pub modules: Vec<ModuleExplanation>,
 }
 

@@ -60,11 +60,15 @@ impl Force {
 
 /// Why a compressed module was decompressed in userspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Userspace {
     /// The kernel has no module decompressor (`/sys/module/compression` is missing).
     NoKernelDecompressor,
     /// The kernel decompresses another format.
-    OtherFormat { kernel: String },
+    OtherFormat {
+        /// The format `/sys/module/compression` names.
+        kernel: String,
+    },
     /// The kernel's decoder would reject this stream.
     DecoderRejects(&'static str),
     /// `finit_module` is not implemented (ENOSYS).
@@ -75,9 +79,17 @@ pub enum Userspace {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `finit_module` with these flags.
-    Finit { flags: u32 },
+    Finit {
+        /// `MODULE_INIT_*` bits ([`crate::kernel`]).
+        flags: u32,
+    },
     /// `init_module` on an image decompressed (and with force, stripped) here.
-    InitModule { why: Option<Userspace>, stripped: Option<StripReport> },
+    InitModule {
+        /// Why the image was decompressed here (None: it was not compressed).
+        why: Option<Userspace>,
+        /// What force stripped, when it was asked for.
+        stripped: Option<StripReport>,
+    },
 }
 
 /// What `--force` stripped on the `init_module` path.
@@ -92,20 +104,33 @@ pub struct StripReport {
 /// A successful insertion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inserted {
+    /// How the file was stored.
     pub compression: Compression,
+    /// The system call that loaded it.
     pub route: Route,
 }
 
 /// Why an insertion failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum InsertError {
     /// The file could not be opened, read or decompressed (kmod: "could not insert
     /// module": the errno through insmod's wording).
     File(Error),
     /// Force was asked for but the image is not ELF, so it cannot be stripped.
-    Strip { errno: crate::Errno },
+    Strip {
+        /// The ELF error's errno.
+        errno: crate::Errno,
+    },
     /// The kernel refused the module.
-    Kernel { errno: crate::Errno, compression: Compression, route: Route },
+    Kernel {
+        /// What the system call returned.
+        errno: crate::Errno,
+        /// How the file was stored.
+        compression: Compression,
+        /// The system call that was tried.
+        route: Route,
+    },
 }
 
 impl InsertError {

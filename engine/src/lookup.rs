@@ -36,6 +36,7 @@ pub struct ModuleDir {
 /// A module a lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
+    /// The module name, as the index spells it (or the file name's, for a path).
     pub name: String,
     /// The file, from `modules.dep.bin`; None for builtin modules (and for an alias
     /// whose module is in no index, which kmod shows like a builtin).

@@ -33,6 +33,7 @@ pub struct Exec {
     pub ignore_loaded: bool,
     /// `--first-time`: the requested module being loaded already is an error.
     pub first_time: bool,
+    /// `-f`, `--force-vermagic`, `--force-modversion`.
     pub force: Force,
     /// Environment for install commands (kmod passes `MODPROBE_OPTIONS` on).
     pub command_env: Vec<(OsString, OsString)>,
@@ -40,6 +41,7 @@ pub struct Exec {
 
 /// What happened, in order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// About to act on this step (kmod's `print_action`).
     Action(&'a Step),
@@ -52,9 +54,23 @@ pub enum Event<'a> {
     /// The step has no module file (libkmod: "could not find module by name").
     NoFile(&'a Step),
     /// The install command exited with a non-zero status.
-    CommandFailed { step: &'a Step, command: &'a [u8], status: i32 },
+    CommandFailed {
+        /// The step.
+        step: &'a Step,
+        /// The command as run (`$CMDLINE_OPTS` expanded).
+        command: &'a [u8],
+        /// Its exit status.
+        status: i32,
+    },
     /// The install command could not be started.
-    CommandNotRun { step: &'a Step, command: &'a [u8], errno: crate::Errno },
+    CommandNotRun {
+        /// The step.
+        step: &'a Step,
+        /// The command as it would have run.
+        command: &'a [u8],
+        /// Why `/bin/sh` could not be started.
+        errno: crate::Errno,
+    },
 }
 
 /// The outcome of the list: Ok, or the errno of the step that stopped it (EEXIST for

@@ -95,7 +95,9 @@ pub struct ProbeOptions {
 /// for a config alias, the normalised input for an index alias).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Module {
+    /// The module name (normalised: `_`, not `-`).
     pub name: Vec<u8>,
+    /// The alias that reached it, if any.
     pub alias: Option<Vec<u8>>,
 }
 
@@ -105,23 +107,40 @@ pub struct ModId(usize);
 
 /// What modprobe does for one entry of the probe list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// Insert the module file with these options.
-    Insert { path: PathBuf, options: Vec<u8> },
-    /// Run the install command. `command` is the configured text (what `-D` prints),
-    /// `expanded` has `$CMDLINE_OPTS` replaced by the options (what would run).
-    Install { command: Vec<u8>, expanded: Vec<u8>, options: Vec<u8> },
+    Insert {
+        /// The file, from `modules.dep` (relative entries joined to the module directory).
+        path: PathBuf,
+        /// The parameter string given to the kernel.
+        options: Vec<u8>,
+    },
+    /// Run the install command.
+    Install {
+        /// The configured text (what `-D` prints).
+        command: Vec<u8>,
+        /// `command` with `$CMDLINE_OPTS` replaced by the options (what would run).
+        expanded: Vec<u8>,
+        /// The module's options.
+        options: Vec<u8>,
+    },
     /// Built into the kernel: nothing to do (`-D` prints `builtin NAME`).
     Builtin,
     /// No file and no builtin entry (an alias to a module that is not there): kmod
     /// prints nothing and insertion would fail.
-    Missing { options: Vec<u8> },
+    Missing {
+        /// The module's options.
+        options: Vec<u8>,
+    },
 }
 
 /// One entry of the probe list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The module object.
     pub module: Module,
+    /// What to do for it.
     pub action: Action,
     /// The requested module or one of its hard dependencies (failures of other
     /// entries, pulled in as softdeps, are ignored).
@@ -134,10 +153,14 @@ pub struct Step {
 
 /// What modprobe does with one module the lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plan {
     /// Already live or builtin (and not `-D`): nothing to do; an error with
     /// `--first-time` (`could not insert 'NAME': Module already in kernel`).
-    InKernel { first_time: bool },
+    InKernel {
+        /// [`ProbeOptions::first_time`] was set: this is the error.
+        first_time: bool,
+    },
     /// Blacklisted (reached through an alias, or `-b`): skipped, successfully.
     Blacklisted,
     /// The probe list, in order.
@@ -146,15 +169,29 @@ pub enum Plan {
 
 /// Something libkmod reports while resolving (it goes on).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Diagnostic {
     /// A softdep name that is not a valid alias (an unmatched bracket).
-    SoftdepLookupFailed { name: Vec<u8> },
+    SoftdepLookupFailed {
+        /// The softdep name, as written.
+        name: Vec<u8>,
+    },
     /// A dependency file of `modules.dep` that does not exist: the module's
     /// dependencies are dropped, as in libkmod.
-    DependencyMissing { module: Vec<u8>, path: PathBuf },
+    DependencyMissing {
+        /// The module whose `modules.dep` line names the file.
+        module: Vec<u8>,
+        /// The missing file.
+        path: PathBuf,
+    },
     /// A config alias matched `query` but its module name and pattern are too long
     /// for libkmod's module key: the lookup fails (ENAMETOOLONG).
-    AliasTooLong { query: Vec<u8>, modname: Vec<u8> },
+    AliasTooLong {
+        /// The name looked up (normalised).
+        query: Vec<u8>,
+        /// The alias's module name.
+        modname: Vec<u8>,
+    },
 }
 
 impl Diagnostic {
@@ -347,6 +384,7 @@ pub struct Resolver<'a> {
 /// that finds anything).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum LookupStep {
     /// 1: `alias` lines of the configuration.
     ConfigAlias,
@@ -860,14 +898,7 @@ pub fn join_cmdline_options<P: AsRef<[u8]>>(params: &[P]) -> Option<Vec<u8>> {
 /// made absolute against the current directory, without normalisation.
 pub fn module_dirname(root: Option<&OsStr>, version: &OsStr) -> PathBuf {
     let raw = [root.map(OsStr::as_bytes).unwrap_or_default(), b"/lib/modules/", version.as_bytes()].concat();
-    let p = Path::new(OsStr::from_bytes(&raw));
-    if p.is_absolute() {
-        return p.to_path_buf();
-    }
-    match std::env::current_dir() {
-        Ok(cwd) => PathBuf::from(OsStr::from_bytes(&[cwd.as_os_str().as_bytes(), b"/", &raw].concat())),
-        Err(_) => p.to_path_buf(),
-    }
+    crate::info::absolute(Path::new(OsStr::from_bytes(&raw)))
 }
 
 #[cfg(test)]

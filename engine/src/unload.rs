@@ -34,14 +34,17 @@ use crate::resolve::{ModId, Resolver};
 /// modprobe's removal switches.
 #[derive(Debug, Clone, Default)]
 pub struct RemoveOptions {
+    /// `-n`: announce, remove nothing, run no command.
     pub dry_run: bool,
     /// `-i`: no remove commands, no softdeps.
     pub ignore_commands: bool,
     /// `-D` given with `-r`: do not look at what is loaded.
     pub ignore_loaded: bool,
+    /// `--first-time`: a module that is not loaded is an error.
     pub first_time: bool,
     /// `-f`: `O_TRUNC`.
     pub force: bool,
+    /// `--remove-holders`: remove the modules holding it first.
     pub remove_holders: bool,
     /// `--wait MSEC` (0: do not wait).
     pub wait_msec: u64,
@@ -51,6 +54,7 @@ pub struct RemoveOptions {
 
 /// What happened, in kmod's order.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// About to remove a module (`rmmod NAME` with `-v`/`-n`).
     Rmmod(&'a [u8]),
@@ -61,19 +65,37 @@ pub enum Event<'a> {
     /// The module is built into the kernel.
     Builtin(&'a [u8]),
     /// The module is in use (with its holders, for better messages).
-    InUse { name: &'a [u8], holders: &'a [String] },
-    /// `delete_module` failed (`waited`: `--wait` was given).
-    RemoveFailed { name: &'a [u8], errno: crate::Errno, waited: bool },
+    InUse {
+        /// The module.
+        name: &'a [u8],
+        /// The modules holding it (`/sys/module/NAME/holders`).
+        holders: &'a [String],
+    },
+    /// `delete_module` failed.
+    RemoveFailed {
+        /// The module.
+        name: &'a [u8],
+        /// What `delete_module` returned.
+        errno: crate::Errno,
+        /// `--wait` was given.
+        waited: bool,
+    },
     /// The remove command failed.
-    CommandFailed { name: &'a [u8] },
+    CommandFailed {
+        /// The module.
+        name: &'a [u8],
+    },
     /// A module was removed (by the syscall, not a command).
     Removed(&'a [u8]),
 }
 
 /// Removal of modules found by one resolver.
 pub struct Remover<'s, 'r, 'a> {
+    /// The kernel the modules are removed from.
     pub sys: &'s System,
+    /// Where modules, softdeps and remove commands are looked up.
     pub resolver: &'r mut Resolver<'a>,
+    /// The switches.
     pub opts: RemoveOptions,
     /// Modules removed (or, in a dry run, that would be) in this run.
     removed: HashSet<Vec<u8>>,
@@ -82,6 +104,7 @@ pub struct Remover<'s, 'r, 'a> {
 const IGNORE_BUILTIN: bool = true;
 
 impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
+    /// A remover with nothing removed yet.
     pub fn new(sys: &'s System, resolver: &'r mut Resolver<'a>, opts: RemoveOptions) -> Self {
         Remover { sys, resolver, opts, removed: HashSet::new() }
     }
@@ -242,11 +265,15 @@ impl<'s, 'r, 'a> Remover<'s, 'r, 'a> {
 
 /// rmmod's `check_module_inuse`: why a module cannot be removed without `-f`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InUse {
+    /// Built into the kernel (`modules.builtin`): it cannot be removed.
     Builtin,
+    /// Not in `/sys/module`.
     NotLoaded,
     /// Holders could not be listed (the errno of opening `holders/`).
     HoldersUnreadable(crate::Errno),
+    /// Other modules hold it (`/sys/module/NAME/holders`).
     HeldBy(Vec<String>),
     /// refcnt > 0 without holders (a module in use by the kernel or a process).
     Referenced,

@@ -155,11 +155,11 @@ fn apply(c: char, arg: std::ffi::OsString, a: &mut Args, log: &Log) -> Flow {
     match c {
         'a' => {}
         'A' => a.quick = true,
-        'b' => a.opts.basedir = super::info::absolute(std::path::Path::new(&arg)),
+        'b' => a.opts.basedir = rkmod::info::absolute(std::path::Path::new(&arg)),
         // The engine keeps the module directory as text (bytes that are not UTF-8
         // become U+FFFD there).
         'm' => a.opts.moduledir = arg.to_string_lossy().trim_start_matches('/').to_string(),
-        'o' => a.opts.outdir = Some(super::info::absolute(std::path::Path::new(&arg))),
+        'o' => a.opts.outdir = Some(rkmod::info::absolute(std::path::Path::new(&arg))),
         'C' => a.opts.config.push(PathBuf::from(arg)),
         'E' => a.opts.symvers = Some(PathBuf::from(arg)),
         'F' => a.opts.system_map = Some(PathBuf::from(arg)),
@@ -241,6 +241,7 @@ pub fn run(mut a: Args, log: &Log) -> i32 {
             Level::Error => log::Level::Error,
             Level::Warning => log::Level::Warning,
             Level::Info => log::Level::Info,
+            _ => log::Level::Info,
         };
         log.log(level, msg);
     }

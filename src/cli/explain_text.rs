@@ -26,6 +26,7 @@ fn step_text(step: LookupStep) -> &'static str {
         LookupStep::ModulesAlias => "an alias a module declares (modules.alias)",
         LookupStep::Builtin => "a module built into the kernel (modules.builtin)",
         LookupStep::BuiltinAlias => "an alias of a builtin module (modules.builtin.alias)",
+        _ => "another lookup step",
     }
 }
 
@@ -81,6 +82,7 @@ pub fn text(all: &[Explanation], dir: &Path, problems: &[Vec<u8>]) -> Vec<u8> {
                 NotFound::NoMatch => {
                     b"not found: no module, alias, builtin or configured alias matches".to_vec()
                 }
+                _ => b"not found".to_vec(),
             };
             out.extend_from_slice(b"  ");
             out.extend_from_slice(&why);

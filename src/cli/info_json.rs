@@ -83,7 +83,7 @@ pub fn run(opts: &InfoOptions, args: &[std::ffi::OsString], log: &Log) -> i32 {
             }
         };
         for m in found {
-            match info::load(&dir, &m) {
+            match rkmod::info::load(&dir, &m) {
                 Ok(shown) => report.modules.push(module_json(&query, shown)),
                 Err(e) => report.errors.push(ErrorJson { query: query.clone(), message: e.to_string() }),
             }
@@ -96,7 +96,7 @@ pub fn run(opts: &InfoOptions, args: &[std::ffi::OsString], log: &Log) -> i32 {
     status
 }
 
-fn module_json(query: &str, shown: info::Shown) -> ModuleJson {
+fn module_json(query: &str, shown: rkmod::info::ModuleInfo) -> ModuleJson {
     let values = |key: &str| -> Vec<String> {
         shown.fields.iter().filter(|f| f.key_is(key)).map(|f| text(&f.value)).collect()
     };

@@ -109,7 +109,7 @@ pub fn main(argv0: &OsStr, prog: &str, args: &[OsString]) -> i32 {
         return 1;
     }
     let params = join_params(&words[1..].iter().map(|w| w.as_bytes()).collect::<Vec<_>>());
-    let path = super::info::absolute(std::path::Path::new(filename));
+    let path = rkmod::info::absolute(std::path::Path::new(filename));
     let name = filename.as_bytes();
     if let Err(e) = std::fs::metadata(&path) {
         let errno = rkmod::error::io_errno(&e);

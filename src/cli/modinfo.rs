@@ -1,8 +1,8 @@
 //! The `modinfo` applet: kmod 30's `modinfo` options, help, messages and exit codes.
 //!
 //! `modinfo [options] <modulename|filename|alias>...` with the short options
-//! `adlpn0mF:k:b:Vh` parsed as glibc's getopt_long does (see `getopt.rs`). The work is
-//! done by the shared engine in `info.rs`.
+//! `adlpn0mF:k:b:Vh` parsed as glibc's getopt_long does (see `getopt.rs`). The printing
+//! is shared with `rkmod info` in `info.rs`.
 
 use super::applet::{self, Flow, Spec};
 use super::getopt::{HasArg, LongOpt};

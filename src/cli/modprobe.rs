@@ -21,7 +21,7 @@ use rkmod::explain::NotFound;
 use rkmod::insert::Force;
 use rkmod::kernel::System;
 use rkmod::lookup::ModuleDir;
-use rkmod::module::{symbol_summary, versions_in, ModuleImage, SymbolCrc};
+use rkmod::module::{ModuleImage, SymbolCrc};
 use rkmod::probe;
 use rkmod::resolve::{self, Action, Plan, ProbeOptions, Resolver};
 use rkmod::unload::{self, RemoveOptions, Remover};
@@ -727,6 +727,7 @@ impl Run<'_> {
                 self.fail(&[b"Error running remove command for ", name].concat())
             }
             Event::Removed(_) => {}
+            _ => {}
         }
     }
 
@@ -833,6 +834,8 @@ impl Run<'_> {
                 return true;
             }
             Plan::Steps(steps) => Ok(steps),
+            // A plan this front end does not know: fail rather than do nothing.
+            _ => Err(rkmod::Errno::ENOSYS),
         };
         let exec = probe::Exec {
             dry_run: self.o.dry_run,
@@ -880,6 +883,7 @@ impl Run<'_> {
                     }
                     Action::Builtin => [b"builtin ", &step.module.name[..], b"\n"].concat(),
                     Action::Missing { .. } => Vec::new(),
+                    _ => Vec::new(),
                 };
                 output::write(&line);
             }
@@ -911,38 +915,25 @@ impl Run<'_> {
                 let msg = format!("Could not run install command '{command}' for module {name}: {text}");
                 self.log.libkmod(Level::Error, "command_do/run", &msg);
             }
+            _ => {}
         }
     }
 }
 
 /// kmod's `path_make_absolute_cwd`.
 fn absolute(p: &OsStr) -> PathBuf {
-    super::info::absolute(Path::new(p))
+    rkmod::info::absolute(Path::new(p))
 }
 
 /// The `__versions` entries or the exported symbols of a module file, or the errno
 /// kmod reports.
 fn read_symbols(path: &Path, kind: SymbolKind) -> Result<Vec<SymbolCrc>, rkmod::Errno> {
     let image = ModuleImage::open(path).map_err(|e| e.errno())?;
-    let elf = image.elf().map_err(|e| e.errno())?;
     match kind {
-        SymbolKind::Modversions => {
-            if elf.find_section("__versions").is_none() {
-                return Err(rkmod::Errno::ENOENT);
-            }
-            versions_in(&elf).map_err(|_| rkmod::Errno::EINVAL)
-        }
-        SymbolKind::Exports => {
-            let exports = symbol_summary(&elf).exports;
-            if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
-                return Err(rkmod::Errno::ENOENT);
-            }
-            Ok(exports
-                .iter()
-                .map(|(name, crc, _)| rkmod::module::SymbolCrc { name: name.to_string(), crc })
-                .collect())
-        }
+        SymbolKind::Modversions => image.modversions_for_show(),
+        SymbolKind::Exports => image.exports_for_show(),
     }
+    .map_err(|e| e.errno())
 }
 
 #[cfg(test)]

@@ -125,6 +125,7 @@ fn route_text(done: &Inserted) -> String {
                 Some(Userspace::OtherFormat { kernel }) => format!(": the kernel decompresses {kernel} only"),
                 Some(Userspace::DecoderRejects(r)) => format!(": {r}"),
                 Some(Userspace::NoFinit) => ": the kernel has no finit_module".into(),
+                Some(_) => String::new(),
             };
             let what = if done.compression == rkmod::module::Compression::None {
                 "init_module".to_string()
@@ -140,7 +141,7 @@ fn route_text(done: &Inserted) -> String {
 /// `rkmod insert FILE [PARAM...]`.
 pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
     let force = a.force.force();
-    let path = super::info::absolute(&a.file);
+    let path = rkmod::info::absolute(&a.file);
     let sys = System::detect();
     let params: Vec<&[u8]> = a.params.iter().map(|p| p.as_bytes()).collect();
     let file = a.file.display();
@@ -167,6 +168,10 @@ pub fn insert(a: &InsertArgs, log: &Log) -> i32 {
                 "could not insert {file}: {}",
                 insert_failure(errno, &insert_strerror(errno))
             ));
+            1
+        }
+        Err(e) => {
+            log.error(&format!("could not insert {file}: {}", insert_strerror(e.errno())));
             1
         }
     }
@@ -198,6 +203,7 @@ pub fn remove(a: &RemoveArgs, log: &Log) -> i32 {
                         log.error(&format!("{name} cannot be removed: the kernel has no module unloading"))
                     }
                     InUse::HoldersUnreadable(_) | InUse::RefcntUnreadable(_) => blocked = false,
+                    _ => log.error(&format!("{name} cannot be removed")),
                 }
             }
             if blocked {

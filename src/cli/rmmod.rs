@@ -129,6 +129,7 @@ fn report_checks(log: &Log, name: &[u8], checks: &[InUse]) -> bool {
             InUse::Referenced => log.error(&module(" is in use")),
             InUse::NoUnloadSupport => log.error("Module unloading is not supported"),
             InUse::RefcntUnreadable(_) => {}
+            _ => {}
         }
         ok = false;
     }

@@ -34,9 +34,15 @@ pub const KMOD_CMDLINE_MAX: usize = 4095;
 
 /// One thing the kernel command line configures.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CmdlineItem {
     /// `options MODNAME OPTIONS`.
-    Options { modname: Vec<u8>, options: Vec<u8> },
+    Options {
+        /// The text before the first `.`, through [`underscores`].
+        modname: Vec<u8>,
+        /// `PARAM[=VALUE]` as written (tabs turned into spaces).
+        options: Vec<u8>,
+    },
     /// `blacklist MODNAME` (from `modprobe.blacklist=`).
     Blacklist(Vec<u8>),
 }

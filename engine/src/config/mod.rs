@@ -40,10 +40,17 @@ use crate::fnmatch::fnmatch;
 
 /// Where an entry came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Source {
     /// A configuration file and the line the entry ends on (a line continued with `\`
     /// counts as its last physical line, as kmod counts).
-    File { file: PathBuf, line: u32 },
+    File {
+        /// The file as it was opened (the configuration directory joined with the
+        /// entry's name, or a `-C` path).
+        file: PathBuf,
+        /// 1-based.
+        line: u32,
+    },
     /// The kernel command line (`/proc/cmdline`).
     CommandLine,
 }
@@ -73,8 +80,11 @@ impl fmt::Display for Source {
 /// pattern is matched with fnmatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
+    /// The fnmatch pattern the looked-up name is matched against.
     pub pattern: Vec<u8>,
+    /// The module it resolves to (not followed to further aliases).
     pub modname: Vec<u8>,
+    /// Where the line was read.
     pub source: Source,
 }
 
@@ -84,8 +94,11 @@ pub struct Alias {
 /// module name (so `options m  a=1` keeps a leading space), tabs turned into spaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModOptions {
+    /// The module name or alias the options are for (compared exactly, not a pattern).
     pub modname: Vec<u8>,
+    /// The option text, as stored (see above).
     pub options: Vec<u8>,
+    /// Where the line was read.
     pub source: Source,
 }
 
@@ -93,8 +106,12 @@ pub struct ModOptions {
 /// stores it: everything after the one blank that ends the name, tabs kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
+    /// The fnmatch pattern of the module names the command replaces (compared
+    /// exactly for lookup step 4, [`Config::command_exact`]).
     pub modname: Vec<u8>,
+    /// The shell command, as stored (`$CMDLINE_OPTS` not yet expanded).
     pub command: Vec<u8>,
+    /// Where the line was read.
     pub source: Source,
 }
 
@@ -102,7 +119,9 @@ pub struct Command {
 /// (kmod does not normalise those: `modprobe.blacklist=a-b` never matches `a_b`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blacklist {
+    /// The module name (compared exactly).
     pub modname: Vec<u8>,
+    /// Where the entry was read.
     pub source: Source,
 }
 
@@ -110,9 +129,13 @@ pub struct Blacklist {
 /// spelling (they are looked up like command-line names later).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Softdep {
+    /// The fnmatch pattern of the module names the softdep applies to.
     pub modname: Vec<u8>,
+    /// The `pre:` names, loaded before the module, in order.
     pub pre: Vec<Vec<u8>>,
+    /// The `post:` names, loaded after the module, in order.
     pub post: Vec<Vec<u8>>,
+    /// Where the line was read.
     pub source: Source,
     /// `pre:` or `post:` written right after two blanks, which kmod does not recognise
     /// (see [`crate::config::parse`]); the names it would have introduced are dropped.
@@ -126,8 +149,11 @@ pub struct Softdep {
 /// split as kmod splits softdep names, and keep their spelling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weakdep {
+    /// The fnmatch pattern of the module names the weakdep applies to.
     pub modname: Vec<u8>,
+    /// The modules named, in order.
     pub deps: Vec<Vec<u8>>,
+    /// Where the line was read.
     pub source: Source,
 }
 
@@ -205,6 +231,7 @@ fn kmod_softdep_text(deps: &[(bool, &[u8])]) -> Vec<u8> {
 /// line per problem, for `rkmod probe` and `--explain`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
+    /// What the problem is.
     pub kind: WarningKind,
     /// The file concerned (the configuration file, or the directory entry).
     pub file: Option<PathBuf>,
@@ -219,7 +246,10 @@ pub enum BadLineWhy {
     /// Not a modprobe.d command at all.
     UnknownCommand,
     /// A known command without the words it needs (`usage` shows them).
-    MissingWords { usage: &'static str },
+    MissingWords {
+        /// What the command takes, in words (`a pattern and a module name`).
+        usage: &'static str,
+    },
     /// A module name or pattern with an unmatched `[` or `]`.
     UnmatchedBracket,
     /// `weakdep` where only kmod 33 and later read it.
@@ -228,34 +258,64 @@ pub enum BadLineWhy {
 
 /// What a [`Warning`] is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WarningKind {
     /// A line kmod cannot use: unknown command, missing arguments, a name with an
     /// unmatched bracket, or `weakdep` where it is not supported.
     /// `<file> line <n>: ignoring bad line starting with '<command>'`.
-    BadLine { command: Vec<u8>, why: BadLineWhy },
+    BadLine {
+        /// The line's first word, as written.
+        command: Vec<u8>,
+        /// Why the line was refused.
+        why: BadLineWhy,
+    },
     /// `include` or `config`: `<file>: command <c> is deprecated and not parsed anymore`.
-    DeprecatedCommand { command: String },
+    DeprecatedCommand {
+        /// `include` or `config`.
+        command: String,
+    },
     /// A `*.conf` (or `*.alias`) entry of a configuration directory is a directory:
     /// `Directories inside directories are not supported: <path>`.
     NestedDirectory,
     /// A configuration file could not be opened or read (kmod says nothing).
-    Unreadable { errno: crate::Errno },
+    Unreadable {
+        /// Why it could not be read.
+        errno: crate::Errno,
+    },
     /// A `-C` path does not exist (kmod says nothing).
     MissingPath,
     /// A modules.conf (modutils 2.4) directive modprobe.d lacks (`path[...]=`, `keep`,
     /// `pre-install`, `post-install`, `pre-remove`, `post-remove`, `above`, `below`).
     /// One warning per directive per file; `lines` lists every line it is on, with the
     /// command word as written (kmod reports each of them as a bad line).
-    LegacyDirective { directive: String, lines: Vec<(u32, Vec<u8>)> },
+    LegacyDirective {
+        /// The directive (`path`, `keep`, `pre-install`, ...).
+        directive: String,
+        /// Each line it is on, with the command word as written there.
+        lines: Vec<(u32, Vec<u8>)>,
+    },
     /// A kernel command line option whose module name has an unmatched bracket:
     /// `Ignoring bad option on kernel command line while parsing module name: '<m>'`,
     /// where `<m>` is `shown`: the name as far as kmod converted it before giving up.
-    CmdlineBadModname { modname: Vec<u8>, shown: Vec<u8> },
+    CmdlineBadModname {
+        /// The module name as written on the command line.
+        modname: Vec<u8>,
+        /// The part of it kmod's message shows.
+        shown: Vec<u8>,
+    },
     /// `/proc/cmdline` could not be read (kmod says nothing).
-    CmdlineUnreadable { errno: crate::Errno },
+    CmdlineUnreadable {
+        /// Why it could not be read.
+        errno: crate::Errno,
+    },
     /// A softdep whose first `pre:` or `post:` follows two blanks (`softdep m  pre: a`):
     /// kmod does not recognise it and drops the names up to the next marker, silently.
-    SoftdepMarkerIgnored { modname: Vec<u8>, marker: String },
+    SoftdepMarkerIgnored {
+        /// The softdep's module pattern.
+        modname: Vec<u8>,
+        /// `pre:` or `post:`.
+        marker: String,
+    },
 }
 
 /// The log prefixes kmod 30 (Debian 12) writes before its config errors: they come from
@@ -475,6 +535,7 @@ fn is_parse_warning(w: &Warning) -> bool {
 
 /// Where [`Config::load`] takes the kernel command line from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum KernelCmdline {
     /// `ROOT/proc/cmdline` (kmod reads at most its first 4095 bytes).
     #[default]
@@ -547,6 +608,7 @@ impl Default for LoadOptions {
 
 /// How [`Config::show_config_with`] prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ShowStyle {
     /// Byte-identical to kmod 30's `modprobe -c`, softdep display bugs included.
     Kmod30,
@@ -561,12 +623,20 @@ pub const SHOW_CONFIG_END: &str = "\n# End of configuration files. Dumping index
 /// file order, the kernel command line last).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
+    /// `alias` lines.
     pub aliases: Vec<Alias>,
+    /// `options` lines, then the kernel command line's `MOD.PARAM=VALUE` options.
     pub options: Vec<ModOptions>,
+    /// `install` lines.
     pub installs: Vec<Command>,
+    /// `remove` lines.
     pub removes: Vec<Command>,
+    /// `blacklist` lines, then the kernel command line's `modprobe.blacklist=` names.
     pub blacklist: Vec<Blacklist>,
+    /// `softdep` lines (including those of the module directory's `modules.softdep`).
     pub softdeps: Vec<Softdep>,
+    /// `weakdep` lines (including `modules.weakdep`), when read at all
+    /// ([`LoadOptions::weakdep`]).
     pub weakdeps: Vec<Weakdep>,
     /// The files that were read, in the order they were read (missing ones left out).
     pub files: Vec<PathBuf>,

@@ -51,10 +51,15 @@ const DIR_MARK: &str = "\0";
 /// What identifies a file's contents without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Key {
+    /// `st_dev`.
     pub dev: u64,
+    /// `st_ino`.
     pub ino: u64,
+    /// `st_size`, in bytes.
     pub size: u64,
+    /// `st_mtime`: seconds and nanoseconds.
     pub mtime: (i64, i64),
+    /// `st_ctime`: seconds and nanoseconds (user space cannot set it).
     pub ctime: (i64, i64),
 }
 
@@ -111,6 +116,7 @@ pub enum Loaded {
     Absent,
     /// A file that is not a sound cache of this rkmod: why.
     Unusable(String),
+    /// A sound cache, checksums verified.
     Usable(Cache),
 }
 
@@ -118,11 +124,17 @@ pub enum Loaded {
 /// [`Cache::module_data`] is asked for it.
 #[derive(Debug, Default)]
 pub struct Cache {
+    /// The digest of the inputs key ([`inputs_key`]).
     pub inputs: u64,
+    /// Every file the run wrote (name in the output directory) with its key after the
+    /// write.
     pub outputs: Vec<(String, Key)>,
     /// Every module file the scan found ([`stored_path`]), with its key.
     pub files: Vec<(String, Key)>,
+    /// The messages the run printed, in order (the module directory as a placeholder,
+    /// restored on reading).
     pub messages: Vec<(Level, String)>,
+    /// The run's `-v` lines.
     pub verbose: Vec<String>,
     data: Vec<u8>,
     data_raw: usize,
@@ -130,10 +142,15 @@ pub struct Cache {
 
 /// What a run records.
 pub struct Record<'a> {
+    /// As [`Cache::inputs`].
     pub inputs: u64,
+    /// As [`Cache::outputs`].
     pub outputs: Vec<(String, Key)>,
+    /// As [`Cache::files`].
     pub files: &'a [(String, Key)],
+    /// As [`Cache::messages`], with the real module directory in them.
     pub messages: &'a [(Level, String)],
+    /// As [`Cache::verbose`].
     pub verbose: &'a [String],
     /// The data section, from [`encode_modules`]: (compressed, raw length).
     pub data: (Vec<u8>, usize),

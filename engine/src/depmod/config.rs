@@ -14,22 +14,29 @@
 
 use std::path::{Path, PathBuf};
 
-/// One search-priority entry.
+/// One word of a `search` line: where a module of a given name is taken from first.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Search {
+    /// A subdirectory of the module directory (`updates`, `extra`, ...).
     Dir(String),
+    /// `built-in`: the rest of the module directory (the modules installed with the
+    /// kernel), not modules built into the kernel image.
     BuiltIn,
+    /// `external`: the directories of `external` lines.
     External,
 }
 
 /// The parsed depmod.d configuration.
 #[derive(Debug, Clone, Default)]
 pub struct DepmodConfig {
+    /// The search priority, earliest first (`built-in` always present).
     pub searches: Vec<Search>,
     /// `(modname, subdir)` overrides that apply to this kernel version.
     pub overrides: Vec<(String, String)>,
     /// External directories for this kernel version, in priority order.
     pub externals: Vec<PathBuf>,
+    /// Directory names `exclude` lines skip while scanning.
     pub excludes: Vec<String>,
     /// Messages kmod prints while reading (`INFO`/`ERROR` level, with their text).
     pub messages: Vec<(ConfigLevel, String)>,
@@ -39,8 +46,12 @@ pub struct DepmodConfig {
 
 /// The level of a configuration message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigLevel {
+    /// `depmod: ERROR: ...` (a bad line; the run goes on).
     Error,
+    /// `depmod: INFO: ...` (something not supported, or a file name that will stop
+    /// working).
     Info,
 }
 

@@ -22,7 +22,9 @@ use super::Level;
 /// A module chosen for the indexes.
 #[derive(Debug, Clone)]
 pub struct Module {
+    /// The file the scan found.
     pub cand: Candidate,
+    /// What depmod read from it.
     pub data: ModData,
 }
 
@@ -36,7 +38,10 @@ impl Module {
 /// A symbol table entry.
 #[derive(Debug, Clone)]
 pub struct Symbol {
+    /// The exporting module (its index in [`Resolved::modules`]); None for a kernel
+    /// symbol from `-E`/`-F`.
     pub owner: Option<usize>,
+    /// The symbol's CRC.
     pub crc: u64,
 }
 

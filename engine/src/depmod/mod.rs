@@ -27,6 +27,7 @@ pub struct Options {
     pub outdir: Option<PathBuf>,
     /// Module directory under the roots (`-m`), without leading `/`: `lib/modules`.
     pub moduledir: String,
+    /// The kernel version: the module directory's last component.
     pub version: String,
     /// `-C` paths; empty means the default depmod.d directories under `config_root`.
     pub config: Vec<PathBuf>,
@@ -34,11 +35,17 @@ pub struct Options {
     pub config_root: PathBuf,
     /// Explicit module files (absolute); empty means the whole tree.
     pub files: Vec<PathBuf>,
+    /// `-E`: the kernel's `Module.symvers`, whose CRCs are checked against the modules'.
     pub symvers: Option<PathBuf>,
+    /// `-F`: the kernel's `System.map` (kernel symbols without CRCs).
     pub system_map: Option<PathBuf>,
+    /// `-e`: report unknown symbols (and CRC mismatches with `-E`).
     pub errsyms: bool,
+    /// `-P`: the architecture's symbol prefix, dropped from symbol names.
     pub symbol_prefix: Option<char>,
+    /// `-w`: warn about duplicate index entries.
     pub warn_dups: bool,
+    /// `-n`: write nothing; the text files come back in [`Report::dry_run_output`].
     pub dry_run: bool,
     /// Collect `-v` lines.
     pub verbose: bool,
@@ -49,10 +56,15 @@ pub struct Options {
 
 /// A message's level, as kmod prints it (`depmod: LEVEL: text`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Level {
+    /// `FATAL`: the run stopped.
     Fatal,
+    /// `ERROR`: a bad input skipped, or a failure such as a dependency cycle.
     Error,
+    /// `WARNING`: unknown symbols, CRC mismatches, duplicates.
     Warning,
+    /// `INFO`.
     Info,
 }
 

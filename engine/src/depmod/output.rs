@@ -24,7 +24,9 @@ pub const TEMP_PREFIX: &str = ".rkmod-depmod-";
 
 /// One output file: name and bytes.
 pub struct OutFile {
+    /// The file name in the module directory (`modules.dep`, `modules.alias.bin`, ...).
     pub name: &'static str,
+    /// The whole contents.
     pub data: Vec<u8>,
     /// Printed by `-n` (the text files kmod 30 prints; not the `.bin` tries, nor
     /// `modules.weakdep`, which kmod 30 does not write).

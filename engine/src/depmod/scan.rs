@@ -26,9 +26,11 @@ use super::cache::Key;
 /// A module file found by the scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
+    /// The file (under the module directory, or an external directory).
     pub path: PathBuf,
     /// Path relative to the module directory (None for external directories).
     pub relpath: Option<String>,
+    /// The module name its file name gives ([`crate::name::path_to_modname`]).
     pub modname: String,
     /// The file's stat key (None if it could not be stat'ed).
     pub key: Option<Key>,

@@ -43,6 +43,7 @@ const CHILD_MAX: u8 = 128;
 
 /// Why an index could not be opened or read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IndexError {
     /// Opening, sizing or mapping the file failed.
     #[error("{0}")]

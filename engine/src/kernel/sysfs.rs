@@ -16,9 +16,13 @@ use crate::module::Compression;
 /// What `/sys/module/<name>/initstate` says (builtin modules are known from the index
 /// before sysfs is asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InitState {
+    /// `live`: loaded and initialised.
     Live,
+    /// `coming`: its init function is running.
     Coming,
+    /// `going`: being removed.
     Going,
     /// No such module in the kernel (or its state could not be read).
     Absent,
@@ -27,6 +31,7 @@ pub enum InitState {
 /// One line of `/proc/modules`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcModule {
+    /// The first column: the module name.
     pub name: String,
     /// The second column (bytes), as text.
     pub size: String,
@@ -37,6 +42,7 @@ pub struct ProcModule {
 pub enum KernelCompression {
     /// No file (kernel < 6.4, or no CONFIG_MODULE_DECOMPRESS).
     None,
+    /// A format rkmod can decode too.
     Known(Compression),
     /// A name rkmod does not know (kmod: "unknown kernel compression").
     Unknown(String),

@@ -25,7 +25,9 @@ use goblin::elf::section_header::{SectionHeader, SHN_ABS, SHN_UNDEF};
 /// Why an image is not a usable ELF file, with the errno kmod reports for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElfError {
+    /// EINVAL for a malformed image, ENOEXEC for one that is not ELF at all.
     pub errno: crate::Errno,
+    /// What is wrong, in words.
     pub what: &'static str,
 }
 
@@ -35,11 +37,19 @@ fn invalid(what: &'static str) -> ElfError {
 
 /// Where the image's bytes are.
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub enum Source<'a> {
     /// The whole image in memory.
     Bytes(&'a [u8]),
     /// An uncompressed file, read on demand; `head` is its first bytes, already read.
-    File { file: &'a std::fs::File, len: u64, head: &'a [u8] },
+    File {
+        /// The open file.
+        file: &'a std::fs::File,
+        /// Its length in bytes.
+        len: u64,
+        /// Its first bytes.
+        head: &'a [u8],
+    },
 }
 
 impl<'a> Source<'a> {
@@ -124,6 +134,7 @@ pub struct Elf<'a> {
     cache: Vec<OnceCell<Option<Chunk>>>,
     names_idx: usize,
     shoff: u64,
+    /// `e_machine`: the target architecture (`EM_X86_64`, `EM_S390`, ...).
     pub machine: u16,
 }
 
@@ -132,9 +143,13 @@ pub struct Elf<'a> {
 pub struct RawSymbol<'a> {
     /// `.strtab` from the name's first byte on.
     pub name_tail: &'a [u8],
+    /// `st_value`.
     pub value: u64,
+    /// `st_shndx`: the section it is defined in (0: undefined).
     pub shndx: usize,
+    /// `STB_*` (`st_info >> 4`).
     pub bind: u8,
+    /// `STT_*` (`st_info & 0xf`).
     pub kind: u8,
 }
 

@@ -23,9 +23,13 @@ use crate::error::{Error, Result};
 #[cfg_attr(feature = "serde", derive(serde::Serialize), serde(rename_all = "lowercase"))]
 #[non_exhaustive]
 pub enum Compression {
+    /// A plain ELF file (`.ko`).
     None,
+    /// xz (`.ko.xz`, magic `FD 37 7A 58 5A 00`).
     Xz,
+    /// zstd (`.ko.zst`, magic `28 B5 2F FD`).
     Zstd,
+    /// gzip (`.ko.gz`, magic `1F 8B`).
     Gzip,
 }
 
@@ -35,10 +39,15 @@ pub enum Compression {
 /// here plus its decoder ([`decompress`]).
 #[derive(Debug)]
 pub struct Format {
+    /// The format.
     pub kind: Compression,
+    /// The first bytes of a file in this format.
     pub magic: &'static [u8],
+    /// The module file name ending (`.ko.xz`).
     pub extension: &'static str,
+    /// The name in `/sys/module/compression` (`xz`).
     pub kernel_name: &'static str,
+    /// The `--version` feature tag (`XZ`).
     pub feature: &'static str,
 }
 
@@ -104,14 +113,21 @@ pub fn module_extensions() -> impl Iterator<Item = &'static str> {
 
 /// The bytes of a module image: mapped when raw, decoded into memory when compressed,
 /// or (for bulk readers such as depmod) a raw file read section by section.
+#[non_exhaustive]
 pub enum Image {
+    /// An uncompressed file, mapped read-only.
     Mapped(memmap2::Mmap),
+    /// A compressed file, decompressed into memory.
     Owned(Vec<u8>),
-    /// `head` holds the file's first bytes (read to detect the format), so the ELF
-    /// header costs no second read.
+    /// An uncompressed file left on disk, read section by section. `head` holds the
+    /// file's first bytes (read to detect the format), so the ELF header costs no
+    /// second read.
     File {
+        /// The open file.
         file: File,
+        /// Its length in bytes.
         len: u64,
+        /// Its first bytes.
         head: Vec<u8>,
     },
 }
@@ -137,7 +153,9 @@ impl Image {
 
 /// An opened module file: its decompressed image and how it was stored.
 pub struct ModuleFile {
+    /// The decompressed ELF image.
     pub image: Image,
+    /// How the file was stored.
     pub compression: Compression,
     /// The image's share of the bulk readers' budget (returned on drop).
     _grant: Option<super::budget::Grant>,
@@ -166,6 +184,7 @@ fn size_text(n: u64) -> String {
 
 /// Why a compressed image could not be decoded.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The stream is corrupt: what the decoder said.
     Corrupt(String),

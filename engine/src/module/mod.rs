@@ -21,6 +21,7 @@ pub use signature::Signature;
 
 /// An opened module file (decompressed image).
 pub struct ModuleImage {
+    /// The file: its decompressed image and how it was stored.
     pub file: ModuleFile,
     path: std::path::PathBuf,
 }
@@ -29,7 +30,9 @@ pub struct ModuleImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SymbolCrc {
+    /// The symbol name.
     pub name: String,
+    /// Its CRC (0 when the module records none).
     pub crc: u64,
 }
 
@@ -38,6 +41,8 @@ pub struct SymbolCrc {
 pub struct Info {
     /// `.modinfo` fields in section order.
     pub fields: Vec<Field>,
+    /// The appended signature, if any (never read from an image opened with
+    /// [`ModuleImage::open_unmapped`]).
     pub signature: Option<Signature>,
     /// The GNU build-id note's descriptor, if present.
     pub build_id: Option<Vec<u8>>,
@@ -103,6 +108,30 @@ impl ModuleImage {
         Ok(list.iter().map(|(n, crc, _)| SymbolCrc { name: n.to_string(), crc }).collect())
     }
 
+    /// [`ModuleImage::modversions`] as `modprobe --show-modversions` reads it (libkmod's
+    /// `kmod_module_get_versions`): a module without a `__versions` section fails with
+    /// ENOENT (kmod 31 and later say ENODATA) instead of giving an empty table.
+    pub fn modversions_for_show(&self) -> Result<Vec<SymbolCrc>> {
+        let elf = self.elf()?;
+        if elf.find_section("__versions").is_none() {
+            return Err(Error::bad_module(&self.path, crate::Errno::ENOENT, "no __versions section"));
+        }
+        versions_in(&elf).map_err(|what| Error::bad_module(&self.path, crate::Errno::EINVAL, what))
+    }
+
+    /// [`ModuleImage::exports`] as `modprobe --show-exports` reads it (libkmod's
+    /// `kmod_module_get_symbols`): a module with no `__crc_` symbol and no
+    /// `__ksymtab_strings` section fails with ENOENT (kmod 31 and later say ENODATA)
+    /// instead of giving an empty list.
+    pub fn exports_for_show(&self) -> Result<Vec<SymbolCrc>> {
+        let elf = self.elf()?;
+        let exports = symbol_summary(&elf).exports;
+        if exports.is_empty() && elf.find_section("__ksymtab_strings").is_none() {
+            return Err(Error::bad_module(&self.path, crate::Errno::ENOENT, "no exported symbols"));
+        }
+        Ok(exports.iter().map(|(n, crc, _)| SymbolCrc { name: n.to_string(), crc }).collect())
+    }
+
     /// Symbols this module needs from others: undefined `.symtab` symbols with the CRC
     /// recorded in `__versions` and whether they are weak, plus `__versions` entries no
     /// symbol names.
@@ -150,10 +179,12 @@ impl SymList {
         })
     }
 
+    /// The number of symbols.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -162,6 +193,7 @@ impl SymList {
 /// A module's exports and needs, from one pass over `.symtab`.
 #[derive(Debug, Clone, Default)]
 pub struct SymbolSummary {
+    /// Exported symbols with their CRCs (the flag is always false).
     pub exports: SymList,
     /// Needed symbols (the flag: weak).
     pub needs: SymList,
@@ -291,5 +323,28 @@ mod tests {
         let lazy = ModuleImage::open_unmapped(&fixture("hello.ko")).unwrap();
         assert_eq!(lazy.exports().unwrap(), hello.exports().unwrap());
         assert_eq!(lazy.this_module_name().unwrap().as_deref(), Some("hello"));
+    }
+
+    #[test]
+    fn show_symbols_enoent_rules() {
+        let hello = ModuleImage::open(&fixture("hello.ko")).unwrap();
+        assert_eq!(hello.modversions_for_show().unwrap(), hello.modversions().unwrap());
+        assert_eq!(hello.exports_for_show().unwrap(), hello.exports().unwrap());
+        // No exports and no __ksymtab_strings: ENOENT (an empty list from exports()).
+        let user = ModuleImage::open(&fixture("hello_user.ko")).unwrap();
+        assert!(user.exports().unwrap().is_empty());
+        assert_eq!(user.exports_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        // No __versions section: ENOENT (an empty table from modversions()).
+        let bare =
+            ModuleImage::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/no-modinfo.ko"))
+                .unwrap();
+        assert!(bare.modversions().unwrap().is_empty());
+        assert_eq!(bare.modversions_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        assert_eq!(bare.exports_for_show().unwrap_err().errno(), crate::Errno::ENOENT);
+        // Not ELF: the ELF error's errno, before any section is looked at.
+        let not_elf =
+            ModuleImage::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/not-elf.ko"))
+                .unwrap();
+        assert_eq!(not_elf.modversions_for_show().unwrap_err().errno(), crate::Errno::ENOEXEC);
     }
 }

@@ -9,7 +9,9 @@
 /// One `key=value` pair from `.modinfo`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
+    /// The bytes before the first `=`.
     pub key: Vec<u8>,
+    /// The bytes after it (empty when there is no `=`).
     pub value: Vec<u8>,
 }
 
@@ -27,6 +29,7 @@ impl Field {
         Field { key: key.as_bytes().to_vec(), value: value.into() }
     }
 
+    /// Whether the key is exactly `key`.
     pub fn key_is(&self, key: &str) -> bool {
         self.key == key.as_bytes()
     }
@@ -41,8 +44,11 @@ pub fn fields_from_strings<'a>(strings: impl IntoIterator<Item = &'a [u8]>) -> V
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Param {
+    /// The parameter name.
     pub name: String,
+    /// Its `parm=` description.
     pub description: Option<String>,
+    /// Its `parmtype=` type (`int`, `charp`, `array of int`, ...).
     #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: Option<String>,
 }
@@ -58,8 +64,11 @@ pub struct Params {
 /// A merged parameter, raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamBytes {
+    /// The parameter name.
     pub name: Vec<u8>,
+    /// Its `parm=` description.
     pub description: Option<Vec<u8>>,
+    /// Its `parmtype=` type.
     pub kind: Option<Vec<u8>>,
 }
 

@@ -35,9 +35,14 @@ const ID_TYPES: [&str; 3] = ["PGP", "X509", "PKCS#7"];
 pub struct Signature {
     /// `PGP`, `X509` or `PKCS#7`.
     pub id_type: &'static str,
+    /// The signer's name (for PKCS#7, the issuer's commonName), raw bytes.
     pub signer: Vec<u8>,
+    /// The key identifier (for PKCS#7, the certificate's serial number without leading
+    /// zero bytes).
     pub key_id: Vec<u8>,
+    /// The digest algorithm (`sha256`, ...; OpenSSL's short name for PKCS#7).
     pub hash_algo: String,
+    /// The signature bytes.
     pub signature: Vec<u8>,
 }
 

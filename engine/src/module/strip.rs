@@ -20,13 +20,16 @@ const SHF_ALLOC: u64 = 0x2;
 /// Which checks to strip.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Strip {
+    /// Hide the `__versions` section (`--force-modversion`).
     pub modversion: bool,
+    /// Blank the `vermagic=` field (`--force-vermagic`).
     pub vermagic: bool,
 }
 
 /// A stripped image and what could not be stripped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stripped {
+    /// The patched copy of the image.
     pub image: Vec<u8>,
     /// Modversions were to be stripped but there is no `__versions` section.
     pub no_versions: bool,
