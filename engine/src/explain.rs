@@ -136,7 +136,7 @@ pub struct Explanation {
 pub fn not_found_reason(dir: &Path) -> NotFound {
     if !dir.is_dir() {
         NotFound::NoModuleDirectory
-    } else if !dir.join("modules.dep.bin").exists() {
+    } else if !dir.join(crate::lookup::DEP_BIN).exists() {
         NotFound::NoIndex
     } else {
         NotFound::NoMatch

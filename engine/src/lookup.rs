@@ -23,6 +23,17 @@ use crate::error::{Error, Result};
 use crate::index::bin::{Index, IndexError};
 use crate::name;
 
+/// `modules.dep.bin`: module name to its `modules.dep` line.
+pub const DEP_BIN: &str = "modules.dep.bin";
+/// `modules.alias.bin`: alias patterns to module names.
+pub const ALIAS_BIN: &str = "modules.alias.bin";
+/// `modules.symbols.bin`: `symbol:NAME` to the module exporting it.
+pub const SYMBOLS_BIN: &str = "modules.symbols.bin";
+/// `modules.builtin.alias.bin`: aliases of builtin modules.
+pub const BUILTIN_ALIAS_BIN: &str = "modules.builtin.alias.bin";
+/// `modules.builtin.bin`: the names of builtin modules.
+pub const BUILTIN_BIN: &str = "modules.builtin.bin";
+
 /// One module directory and its lazily opened indexes.
 pub struct ModuleDir {
     dir: PathBuf,
@@ -77,6 +88,18 @@ impl ModuleDir {
         &self.dir
     }
 
+    /// Open every index now (what a long-lived user such as libkmod's
+    /// `kmod_load_resources` wants): later lookups use these and never reopen a file.
+    /// Missing and empty indexes stay "no match"; a corrupt one is an error.
+    pub fn preload(&self) -> Result<()> {
+        self.index(&self.dep, DEP_BIN)?;
+        self.index(&self.alias, ALIAS_BIN)?;
+        self.index(&self.symbols, SYMBOLS_BIN)?;
+        self.index(&self.builtin_alias, BUILTIN_ALIAS_BIN)?;
+        self.index(&self.builtin, BUILTIN_BIN)?;
+        Ok(())
+    }
+
     fn index<'a>(&self, cell: &'a OnceCell<Option<Index>>, file: &str) -> Result<Option<&'a Index>> {
         if let Some(idx) = cell.get() {
             return Ok(idx.as_ref());
@@ -109,7 +132,7 @@ impl ModuleDir {
 
     /// The `modules.dep` line of a module (`relpath: dep dep`), by normalised name.
     pub fn dep_line(&self, modname: &[u8]) -> Result<Option<String>> {
-        self.exact(&self.dep, "modules.dep.bin", modname)
+        self.exact(&self.dep, DEP_BIN, modname)
     }
 
     /// The file of a module, from its `modules.dep.bin` entry.
@@ -126,7 +149,7 @@ impl ModuleDir {
 
     /// Whether `modules.builtin.bin` lists the module.
     pub fn is_builtin(&self, modname: &[u8]) -> Result<bool> {
-        Ok(self.exact(&self.builtin, "modules.builtin.bin", modname)?.is_some())
+        Ok(self.exact(&self.builtin, BUILTIN_BIN, modname)?.is_some())
     }
 
     fn by_name(&self, modname: &[u8], builtin: bool) -> Result<Found> {
@@ -143,7 +166,7 @@ impl ModuleDir {
         if self.is_builtin(&name)? {
             return Ok(Some(self.by_name(&name, true)?));
         }
-        let found = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", &name)?;
+        let found = self.wild(&self.builtin_alias, BUILTIN_ALIAS_BIN, &name)?;
         Ok(match found.first() {
             Some(m) => Some(self.by_name(m.as_bytes(), true)?),
             None => None,
@@ -161,19 +184,19 @@ impl ModuleDir {
             return Ok(vec![self.by_name(alias, false)?]);
         }
         if alias.starts_with(b"symbol:") {
-            let names = self.wild(&self.symbols, "modules.symbols.bin", alias)?;
+            let names = self.wild(&self.symbols, SYMBOLS_BIN, alias)?;
             if !names.is_empty() {
                 return names.iter().map(|n| self.resolve_alias_target(n)).collect();
             }
         }
-        let names = self.wild(&self.alias, "modules.alias.bin", alias)?;
+        let names = self.wild(&self.alias, ALIAS_BIN, alias)?;
         if !names.is_empty() {
             return names.iter().map(|n| self.resolve_alias_target(n)).collect();
         }
         if self.is_builtin(alias)? {
             return Ok(vec![self.by_name(alias, true)?]);
         }
-        let names = self.wild(&self.builtin_alias, "modules.builtin.alias.bin", alias)?;
+        let names = self.wild(&self.builtin_alias, BUILTIN_ALIAS_BIN, alias)?;
         names.iter().map(|n| self.by_name(n.as_bytes(), true)).collect()
     }
 
@@ -187,28 +210,28 @@ impl ModuleDir {
     /// Every module name `modules.alias.bin` gives for `key` (already normalised), by
     /// priority, as kmod's wildcard search returns them.
     pub fn alias_matches(&self, key: &[u8]) -> Result<Vec<String>> {
-        self.wild(&self.alias, "modules.alias.bin", key)
+        self.wild(&self.alias, ALIAS_BIN, key)
     }
 
     /// Every module name `modules.symbols.bin` gives for `key` (`symbol:NAME`).
     pub fn symbol_matches(&self, key: &[u8]) -> Result<Vec<String>> {
-        self.wild(&self.symbols, "modules.symbols.bin", key)
+        self.wild(&self.symbols, SYMBOLS_BIN, key)
     }
 
     /// Every module name `modules.builtin.alias.bin` gives for `key`.
     pub fn builtin_alias_matches(&self, key: &[u8]) -> Result<Vec<String>> {
-        self.wild(&self.builtin_alias, "modules.builtin.alias.bin", key)
+        self.wild(&self.builtin_alias, BUILTIN_ALIAS_BIN, key)
     }
 
     /// Every `(key, value)` of `modules.alias.bin` in kmod's dump order, or None when
     /// the index does not exist (`modprobe -c`).
     pub fn dump_aliases(&self) -> Result<Option<Vec<(String, String)>>> {
-        self.dump(&self.alias, "modules.alias.bin")
+        self.dump(&self.alias, ALIAS_BIN)
     }
 
     /// Every `(key, value)` of `modules.symbols.bin`, or None when it does not exist.
     pub fn dump_symbols(&self) -> Result<Option<Vec<(String, String)>>> {
-        self.dump(&self.symbols, "modules.symbols.bin")
+        self.dump(&self.symbols, SYMBOLS_BIN)
     }
 
     fn dump(&self, cell: &OnceCell<Option<Index>>, file: &str) -> Result<Option<Vec<(String, String)>>> {

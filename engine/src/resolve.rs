@@ -138,6 +138,8 @@ pub enum Action {
 /// One entry of the probe list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
+    /// The module object's handle in the resolver that planned it.
+    pub id: ModId,
     /// The module object.
     pub module: Module,
     /// What to do for it.
@@ -494,6 +496,27 @@ impl<'a> Resolver<'a> {
         self.lookup_normalized(&alias)
     }
 
+    /// kmod's `kmod_module_new_from_name_lookup`: a module name (normalised, never an
+    /// alias) in `modules.dep.bin`, then `modules.builtin.bin`, then the first module of
+    /// `modules.builtin.alias.bin`; None when none has it.
+    pub fn lookup_name(&mut self, input: &[u8]) -> Result<Option<ModId>> {
+        let name = name::modname_normalize_bytes(input);
+        if !name.contains(&b':') && self.dir.dep_line(&name)?.is_some() {
+            return Ok(Some(self.obj_by_name(&name)));
+        }
+        if self.dir.is_builtin(&name)? {
+            let id = self.obj_by_name(&name);
+            self.o_mut(id).builtin = Builtin::Yes;
+            return Ok(Some(id));
+        }
+        let Some(first) = self.dir.builtin_alias_matches(&name)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let id = self.obj(first.into_bytes(), Some(name));
+        self.o_mut(id).builtin = Builtin::Yes;
+        Ok(Some(id))
+    }
+
     /// The step that found the result of the last [`Resolver::lookup`] (None: nothing
     /// found).
     pub fn last_step(&self) -> Option<LookupStep> {
@@ -702,7 +725,8 @@ impl<'a> Resolver<'a> {
     /// 31+): the module named by the file's base name, with that file, never builtin.
     /// Its dependencies still come from its name's `modules.dep` line. The path is made
     /// absolute against the current directory without normalisation, as kmod does
-    /// (`./x.ko` becomes `CWD/./x.ko`); the errno is the `stat`'s.
+    /// (`./x.ko` becomes `CWD/./x.ko`); the errno is the `stat`'s, or ENOENT for a path
+    /// whose base name is empty.
     pub fn from_path(&mut self, path: &Path) -> std::result::Result<ModId, crate::Errno> {
         let abs = if path.is_absolute() {
             path.to_path_buf()
@@ -714,6 +738,10 @@ impl<'a> Resolver<'a> {
             PathBuf::from(joined)
         };
         std::fs::metadata(&abs).map_err(|e| crate::error::io_errno(&e))?;
+        // An empty base name (`/`, `dir/`) names no module.
+        if path.as_os_str().as_bytes().last().is_none_or(|&c| c == b'/') {
+            return Err(crate::Errno::ENOENT);
+        }
         let id = self.obj(name::path_to_modname_bytes(path), None);
         let o = self.o_mut(id);
         match &o.path {
@@ -808,6 +836,13 @@ impl<'a> Resolver<'a> {
         {
             return Ok(Plan::Blacklisted);
         }
+        self.probe_steps(id, extra).map(Plan::Steps)
+    }
+
+    /// The probe list of a module without [`Resolver::plan`]'s checks before it (in the
+    /// kernel already, blacklisted): what libkmod's `kmod_module_probe_insert_module`
+    /// walks after making those checks itself.
+    pub fn probe_steps(&mut self, id: ModId, extra: Option<&[u8]>) -> Result<Vec<Step>> {
         for o in self.reg_mut().objs.iter_mut().flatten() {
             o.visited = false;
             o.required = false;
@@ -831,6 +866,7 @@ impl<'a> Resolver<'a> {
             };
             let o = self.o(m);
             steps.push(Step {
+                id: m,
                 module: o.module.clone(),
                 action,
                 required: o.required,
@@ -838,7 +874,7 @@ impl<'a> Resolver<'a> {
                 in_kernel,
             });
         }
-        Ok(Plan::Steps(steps))
+        Ok(steps)
     }
 }
 

@@ -5,7 +5,10 @@
 //!   (`man/rkmod-info.8`, ...), rendered by clap_mangen;
 //! - `cargo xtask completions` writes `completions/rkmod.{bash,zsh,fish}`;
 //! - `cargo xtask check` fails when either is stale (the test below does the same under
-//!   `cargo test`).
+//!   `cargo test`);
+//! - `cargo xtask libkmod [--release]` builds `libkmod.so.2` ([`libkmod`]).
+
+mod libkmod;
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +55,13 @@ fn stale() -> std::io::Result<Vec<PathBuf>> {
 fn main() -> std::process::ExitCode {
     let what = std::env::args().nth(1).unwrap_or_default();
     let result = match what.as_str() {
+        "libkmod" => {
+            let release = std::env::args().nth(2).as_deref() == Some("--release");
+            libkmod::build(repo(), release).map(|out| {
+                println!("{}", out.join("libkmod.so.2").display());
+                true
+            })
+        }
         "man" | "completions" => generated().and_then(|files| {
             let dir = if what == "man" { "man/" } else { "completions/" };
             for (path, data) in files.iter().filter(|(p, _)| p.starts_with(dir)) {
@@ -68,7 +78,7 @@ fn main() -> std::process::ExitCode {
             s.is_empty()
         }),
         _ => {
-            eprintln!("usage: cargo xtask man | completions | check");
+            eprintln!("usage: cargo xtask man | completions | check | libkmod [--release]");
             Ok(false)
         }
     };

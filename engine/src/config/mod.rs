@@ -361,41 +361,36 @@ impl Warning {
 
     /// `(line, text)` for each stderr line kmod 30 writes.
     fn kmod30_entries(&self) -> Vec<(u32, Vec<u8>)> {
+        self.kmod_log_entries()
+            .into_iter()
+            .map(|(line, func, text)| (line, [kmod30_prefix(func).as_bytes(), &text].concat()))
+            .collect()
+    }
+
+    /// (line, libkmod function, message) for each line kmod logs.
+    /// The function may carry a `/suffix` ([`crate::kmod30::origin`]).
+    fn kmod_log_entries(&self) -> Vec<(u32, &'static str, Vec<u8>)> {
         let file = self.file.as_deref().unwrap_or(Path::new(""));
         let line = self.line.unwrap_or(0);
-        let bad = |command: &[u8], n: u32| {
-            [kmod30_prefix("kmod_config_parse").as_bytes(), &bad_line_text(file, n, command)].concat()
-        };
+        let bad = |command: &[u8], n: u32| bad_line_text(file, n, command);
         match &self.kind {
-            WarningKind::BadLine { command, .. } => vec![(line, bad(command, line))],
+            WarningKind::BadLine { command, .. } => vec![(line, "kmod_config_parse", bad(command, line))],
             WarningKind::DeprecatedCommand { command } => {
                 let text = format!(": command {command} is deprecated and not parsed anymore");
                 vec![(
                     line,
-                    [
-                        kmod30_prefix("kmod_config_parse/deprecated").as_bytes(),
-                        file.as_os_str().as_bytes(),
-                        text.as_bytes(),
-                    ]
-                    .concat(),
+                    "kmod_config_parse/deprecated",
+                    [file.as_os_str().as_bytes(), text.as_bytes()].concat(),
                 )]
             }
             WarningKind::NestedDirectory => {
-                vec![(
-                    line,
-                    [kmod30_prefix("conf_files_filter_out").as_bytes(), &nested_directory_text(file)]
-                        .concat(),
-                )]
+                vec![(line, "conf_files_filter_out", nested_directory_text(file))]
             }
             WarningKind::LegacyDirective { lines, .. } => {
-                lines.iter().map(|(n, command)| (*n, bad(command, *n))).collect()
+                lines.iter().map(|(n, command)| (*n, "kmod_config_parse", bad(command, *n))).collect()
             }
             WarningKind::CmdlineBadModname { shown, .. } => {
-                vec![(
-                    0,
-                    [kmod30_prefix("kcmdline_parse_result").as_bytes(), &cmdline_bad_modname_text(shown)]
-                        .concat(),
-                )]
+                vec![(0, "kcmdline_parse_result", cmdline_bad_modname_text(shown))]
             }
             WarningKind::Unreadable { .. }
             | WarningKind::MissingPath
@@ -497,16 +492,27 @@ impl fmt::Display for Warning {
     }
 }
 
-/// Everything kmod 30 writes to stderr for `warnings`, in kmod's order: within one file
-/// kmod reports in line order, which a [`WarningKind::LegacyDirective`] (one warning for
-/// several lines) would otherwise upset.
+/// Everything kmod 30 writes to stderr for `warnings`, in kmod's order (see
+/// [`kmod30_log`]).
 pub fn kmod30_stderr(warnings: &[Warning]) -> Vec<Vec<u8>> {
+    kmod30_log(warnings)
+        .into_iter()
+        .map(|(func, text)| [kmod30_prefix(func).as_bytes(), &text].concat())
+        .collect()
+}
+
+/// What libkmod logs at `LOG_ERR` while it reads the configuration, as `(function,
+/// message)` in kmod's order: within one file kmod reports in line order, which a
+/// [`WarningKind::LegacyDirective`] (one warning for several lines) would otherwise
+/// upset. The function may carry a `/suffix` telling two call sites apart
+/// ([`crate::kmod30::origin`]; [`crate::kmod30::function`] gives the bare name).
+pub fn kmod30_log(warnings: &[Warning]) -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < warnings.len() {
         let w = &warnings[i];
         if !is_parse_warning(w) {
-            out.extend(w.kmod30_stderr());
+            out.extend(w.kmod_log_entries().into_iter().map(|(_, f, t)| (f, t)));
             i += 1;
             continue;
         }
@@ -514,11 +520,11 @@ pub fn kmod30_stderr(warnings: &[Warning]) -> Vec<Vec<u8>> {
         let mut j = i;
         let mut entries = Vec::new();
         while j < warnings.len() && is_parse_warning(&warnings[j]) && warnings[j].file == w.file {
-            entries.extend(warnings[j].kmod30_entries());
+            entries.extend(warnings[j].kmod_log_entries());
             j += 1;
         }
-        entries.sort_by_key(|(line, _)| *line);
-        out.extend(entries.into_iter().map(|(_, text)| text));
+        entries.sort_by_key(|(line, _, _)| *line);
+        out.extend(entries.into_iter().map(|(_, f, t)| (f, t)));
         i = j;
     }
     out

@@ -129,7 +129,7 @@ fn deps(res: &Resolved, warn_dups: bool) -> Built {
         dep.extend_from_slice(line.as_bytes());
         dep.push(b'\n');
     }
-    Ok((vec![text("modules.dep", dep), trie.file("modules.dep.bin")], msgs))
+    Ok((vec![text("modules.dep", dep), trie.file(crate::lookup::DEP_BIN)], msgs))
 }
 
 fn aliases(res: &Resolved, warn_dups: bool, text_only: bool) -> Built {
@@ -148,7 +148,7 @@ fn aliases(res: &Resolved, warn_dups: bool, text_only: bool) -> Built {
             }
         }
     }
-    Ok((vec![text("modules.alias", out), trie.file("modules.alias.bin")], msgs))
+    Ok((vec![text("modules.alias", out), trie.file(crate::lookup::ALIAS_BIN)], msgs))
 }
 
 fn soft_and_weak(res: &Resolved) -> Vec<OutFile> {
@@ -175,7 +175,7 @@ fn symbols(res: &Resolved, warn_dups: bool) -> Built {
         out.extend_from_slice(format!("alias symbol:{name} {modname}\n").as_bytes());
         trie.insert(&format!("symbol:{name}"), modname, *owner as u32, &mut msgs)?;
     }
-    Ok((vec![text("modules.symbols", out), trie.file("modules.symbols.bin")], msgs))
+    Ok((vec![text("modules.symbols", out), trie.file(crate::lookup::SYMBOLS_BIN)], msgs))
 }
 
 /// Read an input file of the module directory; a missing one is a warning, as in kmod.
@@ -217,7 +217,7 @@ fn builtin(dir: &Path) -> Built {
             }
         }
     }
-    Ok((vec![names.file("modules.builtin.bin"), aliases.file("modules.builtin.alias.bin")], msgs))
+    Ok((vec![names.file(crate::lookup::BUILTIN_BIN), aliases.file(crate::lookup::BUILTIN_ALIAS_BIN)], msgs))
 }
 
 /// `modules.devname`: modules with a `devname:` alias and a char/block major:minor one.
