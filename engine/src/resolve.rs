@@ -879,8 +879,9 @@ impl<'a> Resolver<'a> {
 }
 
 /// libkmod's `module_options_concat`: configured options, a space, the command-line
-/// ones. A configured string keeps its trailing space when nothing follows.
-fn concat_options(config: Option<Vec<u8>>, extra: Option<&[u8]>) -> Vec<u8> {
+/// ones. A configured string keeps its trailing space when nothing follows; nothing at
+/// all gives the empty string.
+pub fn concat_options(config: Option<Vec<u8>>, extra: Option<&[u8]>) -> Vec<u8> {
     match (config, extra) {
         (Some(mut c), x) => {
             c.push(b' ');

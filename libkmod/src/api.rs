@@ -416,19 +416,22 @@ pub unsafe extern "C" fn kmod_module_get_path(m: *const KModule) -> *const c_cha
     guard(ptr::null(), || unsafe { mod_ref(m) }.map_or(ptr::null(), |m| KModule::ptr(path_of(m))))
 }
 
-/// `kmod_module_get_options`.
-#[no_mangle]
-pub unsafe extern "C" fn kmod_module_get_options(m: *const KModule) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: the caller's contract.
-        let Some(m) = (unsafe { mod_ref(m) }) else { return ptr::null() };
-        let o = m.options.get_or_init(|| {
+/// The module's configured options (cached on the handle, as libkmod caches them).
+pub fn options_of(m: &KModule) -> Option<&std::ffi::CString> {
+    m.options
+        .get_or_init(|| {
             m.ctx()
                 .with_resolver(ProbeOptions::default(), |r| r.options(m.id))
                 .map(|o| crate::ffi::cstring(&o))
-        });
-        KModule::ptr(o.as_ref())
-    })
+        })
+        .as_ref()
+}
+
+/// `kmod_module_get_options`.
+#[no_mangle]
+pub unsafe extern "C" fn kmod_module_get_options(m: *const KModule) -> *const c_char {
+    // SAFETY: the caller's contract.
+    guard(ptr::null(), || unsafe { mod_ref(m) }.map_or(ptr::null(), |m| KModule::ptr(options_of(m))))
 }
 
 /// `kmod_module_get_install_commands`.

@@ -11,12 +11,12 @@
 //! The callbacks run with no engine state borrowed, so they may call back into the
 //! library.
 
-use std::ffi::{c_char, c_int, c_uint, c_void, CString};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 
 use rkmod::insert::Force;
-use rkmod::resolve::{Action, ProbeOptions, Step};
+use rkmod::resolve::{concat_options, Action, ProbeOptions, Step};
 
-use crate::api::mod_ref;
+use crate::api::{mod_ref, options_of};
 use crate::api_kernel::{insert, is_inkernel};
 use crate::ffi::{bytes, guard};
 use crate::log::LOG_ERR;
@@ -141,16 +141,16 @@ unsafe fn probe(
             err = -libc::EEXIST;
         } else {
             err = 0;
-            let (install, options, command) = match &step.action {
-                Action::Install { expanded, options, .. } => {
-                    (true, options.as_slice(), Some(expanded.as_slice()))
-                }
-                Action::Insert { options, .. } | Action::Missing { options } => {
-                    (false, options.as_slice(), None)
-                }
-                _ => (false, &b""[..], None),
+            // The options as libkmod computes them here: the handle's (cached) configured
+            // options, then the extra ones for the requested module.
+            let moptions = options_of(hm).map(|o| o.to_bytes().to_vec());
+            let options = concat_options(moptions, if *h == m { extra } else { None });
+            let (install, command) = match &step.action {
+                Action::Install { expanded, .. } => (true, Some(expanded.as_slice())),
+                _ => (false, None),
             };
-            let copts = CString::new(options).unwrap_or_default();
+            let copts = crate::ffi::cstring(&options);
+            let options = copts.to_bytes();
             if let Some(pa) = print_action {
                 // SAFETY: the program's callback with a live module and a string.
                 unsafe { pa(*h, install, copts.as_ptr()) };

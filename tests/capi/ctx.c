@@ -102,8 +102,12 @@ void log_to_stdout(void *data, int priority, const char *file, int line,
 			abort();
 		vsnprintf(msg, n + 1, format, args);
 	}
+	/* A library that formats its messages itself passes them through "%s": there,
+	 * only long 0x-numbers (addresses, at least 8 digits) are pointers. */
 	if (strstr(format, "%p"))
 		scrub_pointers(msg, 0);
+	else if (strcmp(format, "%s") == 0)
+		scrub_pointers(msg, 8);
 	out("log %s ", prio_name(priority));
 	pstr(msg);
 	putchar('\n');
