@@ -107,7 +107,7 @@ impl KCtx {
         for (func, text) in rkmod::config::kmod30_log(&warnings) {
             let mut msg = text;
             msg.push(b'\n');
-            log.log(LOG_ERR, rkmod::kmod30::function(func), &msg);
+            log.log(LOG_ERR, func, &msg);
         }
         let ctx = Box::new(KCtx {
             refcount: Cell::new(1),

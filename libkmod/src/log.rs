@@ -1,7 +1,7 @@
 //! libkmod's logging: a priority (default `LOG_ERR`, `KMOD_LOG` in the environment
 //! overrides it), a log function with its data (`kmod_set_log_fn`), and the default
-//! one that writes `libkmod: PRIORITY: function: message` to stderr, as kmod 34 built
-//! without debug does. Every message goes out whole: one call of the program's
+//! one that writes `libkmod: PRIORITY FILE:LINE function: message` to stderr, as
+//! Debian 12's libkmod (built with its debug prefix) does, with kmod 30's origins. Every message goes out whole: one call of the program's
 //! function, or one `write(2)` to stderr.
 
 use std::cell::Cell;
@@ -75,20 +75,22 @@ impl Log {
     }
 
     /// Log `message` (bytes, a trailing newline included as libkmod's formats have it)
-    /// from libkmod function `func`.
+    /// from libkmod function `func` (which may carry a `/suffix` naming one of its
+    /// call sites, [`rkmod::kmod30::origin`]).
     pub fn log(&self, priority: c_int, func: &str, message: &[u8]) {
         if !self.enabled(priority) {
             return;
         }
         let f = self.func.get();
         if f.is_null() {
-            let line =
-                [format!("libkmod: {}: {func}: ", priority_name(priority)).as_bytes(), message].concat();
+            // Debian 12's libkmod is built with its debug prefix: `FILE:LINE FUNC: `.
+            let prefix = rkmod::kmod30::default_logger_prefix(&priority_name(priority), func);
+            let line = [prefix.as_bytes(), message].concat();
             let _ = std::io::stderr().lock().write_all(&line);
             return;
         }
         let msg = crate::ffi::cstring(message);
-        let func = CString::new(func).unwrap_or_default();
+        let func = CString::new(rkmod::kmod30::function(func)).unwrap_or_default();
         let file = c"rkmod-libkmod";
         // SAFETY: f is the program's log function, given to kmod_set_log_fn with data.
         unsafe {
