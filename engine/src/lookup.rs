@@ -100,6 +100,36 @@ impl ModuleDir {
         Ok(())
     }
 
+    /// Use `index` as the index file `file` (one of the `*_BIN` names) from now on, as
+    /// if [`ModuleDir::preload`] had opened it (`None`: the index does not exist).
+    /// Returns false, changing nothing, for a name that is not one of the five.
+    pub fn set_index(&mut self, file: &str, index: Option<Index>) -> bool {
+        let cell = match file {
+            DEP_BIN => &mut self.dep,
+            ALIAS_BIN => &mut self.alias,
+            SYMBOLS_BIN => &mut self.symbols,
+            BUILTIN_ALIAS_BIN => &mut self.builtin_alias,
+            BUILTIN_BIN => &mut self.builtin,
+            _ => return false,
+        };
+        *cell = OnceCell::from(index);
+        true
+    }
+
+    /// The index file `file` (one of the `*_BIN` names) if it was opened already (by a
+    /// lookup, [`ModuleDir::preload`] or [`ModuleDir::set_index`]) and exists.
+    pub fn opened(&self, file: &str) -> Option<&Index> {
+        let cell = match file {
+            DEP_BIN => &self.dep,
+            ALIAS_BIN => &self.alias,
+            SYMBOLS_BIN => &self.symbols,
+            BUILTIN_ALIAS_BIN => &self.builtin_alias,
+            BUILTIN_BIN => &self.builtin,
+            _ => return None,
+        };
+        cell.get().and_then(Option::as_ref)
+    }
+
     fn index<'a>(&self, cell: &'a OnceCell<Option<Index>>, file: &str) -> Result<Option<&'a Index>> {
         if let Some(idx) = cell.get() {
             return Ok(idx.as_ref());

@@ -76,8 +76,12 @@ pub struct KCtx {
 /// A file's modification time in microseconds (libkmod's stamp); None when it cannot
 /// be read.
 pub fn stamp(path: &Path) -> Option<u64> {
-    let md = std::fs::metadata(path).ok()?;
-    Some((md.mtime() as u64).wrapping_mul(1_000_000).wrapping_add(md.mtime_nsec() as u64 / 1000))
+    std::fs::metadata(path).ok().map(|md| stamp_of(&md))
+}
+
+/// The stamp of a file's metadata (`fstat` of an open file).
+pub fn stamp_of(md: &std::fs::Metadata) -> u64 {
+    (md.mtime() as u64).wrapping_mul(1_000_000).wrapping_add(md.mtime_nsec() as u64 / 1000)
 }
 
 impl KCtx {

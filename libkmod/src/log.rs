@@ -146,3 +146,22 @@ fn priority_name(p: c_int) -> String {
         _ => format!("L:{p}"),
     }
 }
+
+/// The unit tests link without c/shim.c (only `cargo xtask libkmod` compiles it): a
+/// stand-in that drops the message. No test sets a log function.
+#[cfg(test)]
+mod shim_stand_in {
+    use std::ffi::{c_char, c_int, c_void};
+
+    #[no_mangle]
+    extern "C" fn rkmod_libkmod_log(
+        _f: *const c_void,
+        _data: *mut c_void,
+        _priority: c_int,
+        _file: *const c_char,
+        _line: c_int,
+        _func: *const c_char,
+        _message: *const c_char,
+    ) {
+    }
+}

@@ -67,6 +67,9 @@ fn corrupt(what: String) -> IndexError {
     IndexError::Corrupt(what)
 }
 
+/// One `(key, priority, value)` of [`Index::entries_bytes`], as the file holds them.
+pub type RawEntry = (Vec<u8>, u32, Vec<u8>);
+
 /// One value found by [`Index::lookup_wild`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexValue {
@@ -226,7 +229,12 @@ impl Index {
     /// The file is mapped read-only; as with kmod, it must not be truncated while the
     /// index is open (depmod replaces index files by rename, which is safe).
     pub fn open(path: &Path) -> Result<Index, IndexError> {
-        let file = File::open(path)?;
+        Index::from_file(&File::open(path)?)
+    }
+
+    /// [`Index::open`] on a file already open (whose `fstat` the caller may want, as
+    /// libkmod stamps an index with the modification time of the file it mapped).
+    pub fn from_file(file: &File) -> Result<Index, IndexError> {
         let len = file.metadata()?.len();
         if len == 0 {
             return Err(IndexError::Empty);
@@ -238,7 +246,7 @@ impl Index {
         // bounds-checked against its length. The one hazard memmap2 cannot rule out is
         // another process truncating the file while it is mapped (SIGBUS); kmod's own
         // mmap reader has the same exposure, and depmod publishes indexes by rename.
-        let map = unsafe { memmap2::Mmap::map(&file) }?;
+        let map = unsafe { memmap2::Mmap::map(file) }?;
         Index::from_data(Data::Mapped(map))
     }
 
@@ -476,6 +484,12 @@ impl Index {
     /// Every `(key, priority, value)` triple, in [`Index::dump`] order. Inserting them
     /// into an [`IndexBuilder`] in reverse order rebuilds the same index.
     pub fn entries(&self) -> Result<Vec<(String, u32, String)>, IndexError> {
+        Ok(self.entries_bytes()?.into_iter().map(|(k, p, v)| (lossy(&k), p, lossy(&v))).collect())
+    }
+
+    /// [`Index::entries`] with keys and values as the file holds them (C strings, not
+    /// necessarily UTF-8): what libkmod's `kmod_dump_index` writes.
+    pub fn entries_bytes(&self) -> Result<Vec<RawEntry>, IndexError> {
         let mut out = Vec::new();
         let Some(root) = self.node(self.root)? else {
             return Ok(out);
@@ -483,9 +497,9 @@ impl Index {
         let mut budget = Budget(self.bytes().len());
         budget.charge(&root)?;
         let mut buf = root.prefix.to_vec();
-        let emit = |node: &Node<'_>, buf: &[u8], out: &mut Vec<(String, u32, String)>| {
+        let emit = |node: &Node<'_>, buf: &[u8], out: &mut Vec<RawEntry>| {
             for (prio, v) in node.values() {
-                out.push((lossy(buf), prio, lossy(v)));
+                out.push((buf.to_vec(), prio, v.to_vec()));
             }
         };
         emit(&root, &buf, &mut out);
