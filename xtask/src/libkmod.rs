@@ -41,6 +41,8 @@ pub fn build(repo: &Path, release: bool) -> std::io::Result<PathBuf> {
     let out = profile.join("libkmod");
     std::fs::create_dir_all(out.join("include"))?;
     std::fs::create_dir_all(out.join("pkgconfig"))?;
+    // libkmod.pc and the printed path name it without `xtask/..`
+    let out = out.canonicalize()?;
     let so = out.join("libkmod.so.2");
     let tmp = out.join("libkmod.so.2.tmp");
     let c = repo.join("libkmod/c");
@@ -62,7 +64,8 @@ pub fn build(repo: &Path, release: bool) -> std::io::Result<PathBuf> {
     std::os::unix::fs::symlink("libkmod.so.2", &link)?;
     std::fs::copy(repo.join("libkmod/include/libkmod.h"), out.join("include/libkmod.h"))?;
     let pc = format!(
-        "prefix={dir}\nlibdir={dir}\nincludedir={dir}/include\n\nName: libkmod\n\
+        "prefix={dir}\nexec_prefix=${{prefix}}\nlibdir=${{exec_prefix}}\nincludedir=${{prefix}}/include\n\n\
+         Name: libkmod\n\
          Description: Library to deal with kernel modules (rkmod's engine)\nVersion: {KMOD_VERSION}\n\
          Libs: -L${{libdir}} -lkmod\nCflags: -I${{includedir}}\n",
         dir = out.display()
