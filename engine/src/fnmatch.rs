@@ -36,8 +36,19 @@ pub fn has_wildcard(s: &[u8]) -> bool {
 
 /// `fnmatch(pattern, s, 0) == 0` in the C locale: does `s` match `pattern`?
 pub fn fnmatch(pattern: &[u8], s: &[u8]) -> bool {
+    // A literal first byte must be the string's first byte: most patterns of a list
+    // (module names) are rejected here, before any scan.
+    if let Some(&p0) = pattern.first() {
+        if p0 != 0 && !matches!(p0, b'*' | b'?' | b'[' | b'\\') && s.first() != Some(&p0) {
+            return false;
+        }
+    }
     let pattern = until_nul(pattern);
     let s = until_nul(s);
+    // Most patterns (module names) are plain: no wildcard, no escape.
+    if !pattern.iter().any(|&b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+        return pattern == s;
+    }
     matches!(run(pattern, s, 0, 0, false), Run::Match)
 }
 

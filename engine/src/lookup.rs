@@ -16,7 +16,7 @@
 //! `modules.builtin`) index is no match, as in libkmod; a corrupt one is an error, where
 //! libkmod would crash or silently miss.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -37,6 +37,8 @@ pub const BUILTIN_BIN: &str = "modules.builtin.bin";
 /// One module directory and its lazily opened indexes.
 pub struct ModuleDir {
     dir: PathBuf,
+    /// Files known to exist ([`ModuleDir::remember_existing_files`]).
+    existing: Option<RefCell<rustc_hash::FxHashSet<PathBuf>>>,
     dep: OnceCell<Option<Index>>,
     alias: OnceCell<Option<Index>>,
     symbols: OnceCell<Option<Index>>,
@@ -75,6 +77,7 @@ impl ModuleDir {
     pub fn new(dir: impl Into<PathBuf>) -> ModuleDir {
         ModuleDir {
             dir: dir.into(),
+            existing: None,
             dep: OnceCell::new(),
             alias: OnceCell::new(),
             symbols: OnceCell::new(),
@@ -86,6 +89,32 @@ impl ModuleDir {
     /// The directory path.
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// Remember, for the life of this value, the module files found to exist
+    /// ([`ModuleDir::file_exists`]): for a long-lived user whose indexes are loaded
+    /// once (libkmod's `kmod_load_resources`, as udevd keeps them), so that the files of
+    /// a `modules.dep` line are not looked at again on every lookup. A file deleted
+    /// without a new depmod is then noticed when it is opened, not when its line is
+    /// read; a new depmod makes such a user reload (`kmod_validate_resources`), which
+    /// starts afresh.
+    pub fn remember_existing_files(&mut self) {
+        self.existing.get_or_insert_with(Default::default);
+    }
+
+    /// Whether `path` exists (following symbolic links), as a `stat` says; remembered
+    /// when [`ModuleDir::remember_existing_files`] asked for it.
+    pub fn file_exists(&self, path: &Path) -> bool {
+        if let Some(seen) = &self.existing {
+            if seen.borrow().contains(path) {
+                return true;
+            }
+        }
+        let yes = std::fs::metadata(path).is_ok();
+        if let (true, Some(seen)) = (yes, &self.existing) {
+            seen.borrow_mut().insert(path.to_path_buf());
+        }
+        yes
     }
 
     /// Open every index now (what a long-lived user such as libkmod's

@@ -42,7 +42,6 @@
 //! Every lookup is linear in its input (fnmatch is linear, index walks are bounded),
 //! and nothing here executes anything: install commands are data.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -273,7 +272,7 @@ struct Obj {
 #[derive(Debug, Default)]
 pub struct Registry {
     objs: Vec<Option<Obj>>,
-    by_key: HashMap<Module, ModId>,
+    by_key: rustc_hash::FxHashMap<Module, ModId>,
     free: Vec<usize>,
 }
 
@@ -640,7 +639,7 @@ impl<'a> Resolver<'a> {
         let mut deps = Vec::new();
         for rel in rest.split([' ', '\t']).filter(|s| !s.is_empty()) {
             let path = self.join(rel);
-            if std::fs::metadata(&path).is_err() {
+            if !self.dir.file_exists(&path) {
                 // libkmod drops the whole list when a dependency cannot be created.
                 self.diagnostics.push(Diagnostic::DependencyMissing { module: name.clone(), path });
                 deps.clear();

@@ -326,6 +326,7 @@ fn load_into(ctx: &KCtx, res: &mut Resources) -> c_int {
                 // between calls), the index stays unloaded and is opened per lookup.
                 if let Some(dir) = Rc::get_mut(&mut res.dir) {
                     dir.set_index(file, Some(idx));
+                    dir.remember_existing_files();
                     res.stamps.push((n, path, st));
                 }
             }

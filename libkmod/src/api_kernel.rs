@@ -271,15 +271,19 @@ pub fn initstate(md: &KModule) -> c_int {
     if ctx.with_resolver(ProbeOptions::default(), |r| r.is_builtin(md.id).unwrap_or(false)) {
         return KMOD_MODULE_BUILTIN;
     }
+    // libkmod opens `initstate` first and looks at the directory when that fails; the
+    // directory first answers the same in one system call for a module not loaded
+    // (the common case: udev asks about every module before loading it).
+    let dir = sys_module(md, "");
+    let dir_is_dir = match std::fs::metadata(&dir) {
+        Ok(m) => m.is_dir(),
+        Err(e) => return io_neg(&e),
+    };
     let path = sys_module(md, "/initstate");
     let mut f = match std::fs::File::open(&path) {
         Ok(f) => f,
-        Err(e) => {
-            if std::fs::metadata(sys_module(md, "")).is_ok_and(|m| m.is_dir()) {
-                return KMOD_MODULE_COMING;
-            }
-            return io_neg(&e);
-        }
+        Err(_) if dir_is_dir => return KMOD_MODULE_COMING,
+        Err(e) => return io_neg(&e),
     };
     let mut buf = Vec::new();
     if let Err(e) = (&mut f).take(31).read_to_end(&mut buf) {

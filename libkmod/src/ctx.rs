@@ -71,6 +71,8 @@ pub struct KCtx {
     registry: RefCell<Registry>,
     /// The C handle of each module object the program holds.
     pub handles: RefCell<HashMap<ModId, *mut KModule>>,
+    /// A handle was released since the pool was last collected.
+    pub released: Cell<bool>,
 }
 
 /// A file's modification time in microseconds (libkmod's stamp); None when it cannot
@@ -124,6 +126,7 @@ impl KCtx {
             resources: RefCell::new(None),
             registry: RefCell::new(Registry::new()),
             handles: RefCell::new(HashMap::new()),
+            released: Cell::new(false),
         });
         let msg = format!("ctx {:p} created\n", &*ctx);
         ctx.log.log(crate::log::LOG_INFO, "kmod_new", msg.as_bytes());
@@ -182,8 +185,10 @@ impl KCtx {
         let dir = self.module_dir();
         let sysfs = self.sys.sysfs();
         let mut reg = self.registry.borrow_mut();
-        let roots: Vec<ModId> = self.handles.borrow().keys().copied().collect();
-        reg.collect(roots);
+        if self.released.replace(false) {
+            let roots: Vec<ModId> = self.handles.borrow().keys().copied().collect();
+            reg.collect(roots);
+        }
         let mut r = Resolver::with_registry(&mut reg, &dir, &self.config, &sysfs, opts);
         let out = f(&mut r);
         let diags = r.take_diagnostics();

@@ -96,6 +96,7 @@ impl KModule {
         }
         let ctx = md.ctx;
         md.ctx().handles.borrow_mut().remove(&md.id);
+        md.ctx().released.set(true);
         // SAFETY: made by Box::into_raw in get; the last reference.
         drop(unsafe { Box::from_raw(m) });
         // SAFETY: the module held a reference on ctx.
