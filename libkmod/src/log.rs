@@ -144,3 +144,22 @@ fn priority_name(p: c_int) -> String {
         _ => format!("L:{p}"),
     }
 }
+
+/// The unit tests link without c/shim.c: they set no log function (messages go to
+/// stderr), so this stand-in for its `rkmod_libkmod_log` is never called.
+#[cfg(test)]
+mod shim_stand_in {
+    use std::ffi::{c_char, c_int, c_void};
+
+    #[no_mangle]
+    extern "C" fn rkmod_libkmod_log(
+        _f: *const c_void,
+        _data: *mut c_void,
+        _priority: c_int,
+        _file: *const c_char,
+        _line: c_int,
+        _func: *const c_char,
+        _message: *const c_char,
+    ) {
+    }
+}
