@@ -10,21 +10,21 @@ use std::time::{Duration, Instant};
 use crate::util::{applet, fixture_ko, fixtures};
 
 /// xorshift64*: deterministic mutations without a dependency.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 }
 
 /// Mutated copies of one module image.
-fn mutations(orig: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
+pub(crate) fn mutations(orig: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let elf64 = orig.len() > 64 && orig[4] == 2;
     let (shoff_at, shnum_at) = if elf64 { (0x28, 0x3C) } else { (0x20, 0x30) };
