@@ -52,6 +52,13 @@ pub fn fnmatch(pattern: &[u8], s: &[u8]) -> bool {
     matches!(run(pattern, s, 0, 0, false), Run::Match)
 }
 
+/// [`fnmatch`] for callers that know neither string holds a NUL byte (keys read from an
+/// index, which are C strings): no scan for the terminator, no plain-pattern shortcut.
+pub fn fnmatch_no_nul(pattern: &[u8], s: &[u8]) -> bool {
+    debug_assert!(!pattern.contains(&0) && !s.contains(&0));
+    matches!(run(pattern, s, 0, 0, false), Run::Match)
+}
+
 /// The prefix of `b` before its first NUL byte (all of `b` if there is none).
 fn until_nul(b: &[u8]) -> &[u8] {
     match b.iter().position(|&c| c == 0) {
@@ -139,7 +146,13 @@ fn run(pat: &[u8], s: &[u8], mut p: usize, mut n: usize, segment: bool) -> Run {
                 p -= 1;
                 // The rest starts with an element that needs a byte: try each start.
                 let mut resume = None;
+                // A literal next element can only start where the string has its byte.
+                let first = at(pat, p);
+                let literal = !matches!(first, b'?' | b'[' | b'\\' | b'*');
                 for start in n..s.len() {
+                    if literal && s[start] != first {
+                        continue;
+                    }
                     match run(pat, s, p, start, true) {
                         Run::Match => return Run::Match,
                         Run::Star { p: sp, n: sn } => {
@@ -716,6 +729,9 @@ mod tests {
         ) {
             prop_assert_eq!(fnmatch(&pattern, &s), libc_fnmatch(&pattern, &s),
                 "pattern {:?} string {:?}",
+                String::from_utf8_lossy(&pattern), String::from_utf8_lossy(&s));
+            prop_assert_eq!(fnmatch_no_nul(&pattern, &s), libc_fnmatch(&pattern, &s),
+                "fnmatch_no_nul: pattern {:?} string {:?}",
                 String::from_utf8_lossy(&pattern), String::from_utf8_lossy(&s));
         }
 

@@ -38,7 +38,7 @@ pub const BUILTIN_BIN: &str = "modules.builtin.bin";
 pub struct ModuleDir {
     dir: PathBuf,
     /// Files known to exist ([`ModuleDir::remember_existing_files`]).
-    existing: Option<RefCell<rustc_hash::FxHashSet<PathBuf>>>,
+    existing: Option<RefCell<rustc_hash::FxHashSet<Vec<u8>>>>,
     dep: OnceCell<Option<Index>>,
     alias: OnceCell<Option<Index>>,
     symbols: OnceCell<Option<Index>>,
@@ -105,14 +105,16 @@ impl ModuleDir {
     /// Whether `path` exists (following symbolic links), as a `stat` says; remembered
     /// when [`ModuleDir::remember_existing_files`] asked for it.
     pub fn file_exists(&self, path: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let key = path.as_os_str().as_bytes();
         if let Some(seen) = &self.existing {
-            if seen.borrow().contains(path) {
+            if seen.borrow().contains(key) {
                 return true;
             }
         }
         let yes = std::fs::metadata(path).is_ok();
         if let (true, Some(seen)) = (yes, &self.existing) {
-            seen.borrow_mut().insert(path.to_path_buf());
+            seen.borrow_mut().insert(key.to_vec());
         }
         yes
     }

@@ -25,7 +25,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use crate::fnmatch::fnmatch;
+use crate::fnmatch::fnmatch_no_nul;
 
 /// The magic number at offset 0 ("BOOTFAST").
 pub const INDEX_MAGIC: u32 = 0xB007_F457;
@@ -466,7 +466,7 @@ impl Index {
                 continue;
             }
             let Some(done) = stack.pop() else { break };
-            if done.node.value_count > 0 && fnmatch(&buf, subkey) {
+            if done.node.value_count > 0 && fnmatch_no_nul(&buf, subkey) {
                 take_values(&done.node, taken);
             }
             buf.truncate(done.restore);
@@ -1319,7 +1319,10 @@ mod tests {
                     }
                 }
                 Some(w) => {
-                    if input.len() >= w && k[..w] == input[..w] && fnmatch(&k[w..], &input[w..]) {
+                    if input.len() >= w
+                        && k[..w] == input[..w]
+                        && crate::fnmatch::fnmatch(&k[w..], &input[w..])
+                    {
                         hits.push((w, k));
                     }
                 }
