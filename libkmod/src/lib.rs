@@ -45,3 +45,6 @@ pub mod ffi;
 pub mod list;
 pub mod log;
 pub mod module;
+
+#[cfg(test)]
+mod tests;
