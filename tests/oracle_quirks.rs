@@ -81,3 +81,58 @@ fn alias_target_too_long_like_kmod() {
     assert_eq!(seen[3].status, Some(1), "one bad match fails the whole lookup");
     assert!(contains(&seen[7].stderr, b"failed to lookup soft dependency 'longx', continuing anyway."));
 }
+
+/// A `modules.dep` line naming a dependency file that is gone: libkmod reports it from
+/// `kmod_module_parse_depline` (with its context's address), drops the module's
+/// dependencies, and reports again each time the line is parsed (once for the lookup,
+/// once for the probe list); the module itself is still inserted. Compared with kmod 30
+/// byte for byte once the addresses are written `PTR`.
+#[test]
+#[ignore = "needs kmod: run tests/run-all"]
+fn missing_dependency_file_like_kmod() {
+    use crate::util::{applet, fixtures, kmod_tool, run, Outcome};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let src = fixtures().join("roots/modprobe-basic");
+    assert!(std::process::Command::new("cp").arg("-a").arg(&src).arg(&root).status().unwrap().success());
+    std::fs::remove_file(root.join("lib/modules/1.0.0-rk/kernel/chain/chain_c.ko")).unwrap();
+    let conf = tmp.path().join("conf");
+    std::fs::create_dir(&conf).unwrap();
+    let scrub = |b: Vec<u8>| -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = &b[..];
+        while let Some(i) = rest.windows(6).position(|w| w == b"ctx=0x") {
+            out.extend_from_slice(&rest[..i]);
+            out.extend_from_slice(b"ctx=PTR");
+            rest = &rest[i + 6..];
+            let n = rest.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            rest = &rest[n..];
+        }
+        out.extend_from_slice(rest);
+        out
+    };
+    for args in [&["-n", "-v", "chain_a"][..], &["--show-depends", "chain_a"], &["-n", "-v", "chain_b"]] {
+        let mut all =
+            vec!["-C".to_string(), conf.display().to_string(), "-d".into(), root.display().to_string()];
+        all.extend(["-S", "1.0.0-rk"].map(String::from));
+        all.extend(args.iter().map(|s| s.to_string()));
+        let theirs: Outcome = run(kmod_tool("modprobe").args(&all)).into();
+        let ours: Outcome = run(applet("modprobe").args(&all)).into();
+        let (t, o) = (
+            (theirs.status, theirs.stdout.clone(), scrub(theirs.stderr.clone())),
+            (ours.status, ours.stdout, scrub(ours.stderr)),
+        );
+        assert_eq!(
+            o,
+            t,
+            "modprobe {args:?}\nkmod: {}\nrkmod: {}",
+            String::from_utf8_lossy(&t.2),
+            String::from_utf8_lossy(&o.2)
+        );
+        assert!(
+            contains(&t.2, b"kmod_module_parse_depline() ctx=PTR path="),
+            "{}",
+            String::from_utf8_lossy(&t.2)
+        );
+    }
+}

@@ -208,10 +208,11 @@ impl Diagnostic {
                 b"', continuing anyway.",
             ]
             .concat(),
+            // kmod prints its context's address here: any address will do.
             Diagnostic::DependencyMissing { path, .. } => [
                 b"ERROR: ",
                 crate::kmod30::hooked_prefix("kmod_module_parse_depline").as_bytes(),
-                b"path=",
+                format!("ctx={:p} path=", self).as_bytes(),
                 path.as_os_str().as_bytes(),
                 b" error=No such file or directory",
             ]
@@ -552,9 +553,13 @@ impl<'a> Resolver<'a> {
     /// Lookup steps 2 to 7.
     fn lookup_indexes(&mut self, alias: &[u8]) -> Result<(LookupStep, Vec<ModId>)> {
         let config = self.config;
-        // 2. modules.dep.bin.
-        if !alias.contains(&b':') && self.dir.dep_line(alias)?.is_some() {
-            return Ok((LookupStep::ModulesDep, vec![self.obj_by_name(alias)]));
+        // 2. modules.dep.bin (libkmod parses the line as it finds it).
+        if !alias.contains(&b':') {
+            if let Some(line) = self.dir.dep_line(alias)? {
+                let id = self.obj_by_name(alias);
+                self.parse_depline(id, &line);
+                return Ok((LookupStep::ModulesDep, vec![id]));
+            }
         }
         // 3. modules.symbols.bin.
         if alias.starts_with(b"symbol:") {
@@ -631,7 +636,19 @@ impl<'a> Resolver<'a> {
             o.deps = Some(Vec::new());
             return Ok(());
         };
-        let (own, rest) = line.split_once(':').unwrap_or((line.as_str(), ""));
+        self.parse_depline(id, &line);
+        Ok(())
+    }
+
+    /// Parse a module's `modules.dep` line (unless done): its path (kept if it has one)
+    /// and its dependencies. A dependency file that does not exist is reported and the
+    /// line left unparsed, as libkmod does: the next use reads it again (and reports
+    /// again), and until then the module has no dependencies.
+    fn parse_depline(&mut self, id: ModId, line: &str) {
+        if self.o(id).deps.is_some() {
+            return;
+        }
+        let (own, rest) = line.split_once(':').unwrap_or((line, ""));
         let own = self.join(own);
         if self.o(id).path.is_none() {
             self.o_mut(id).path = Some(Some(own));
@@ -640,10 +657,9 @@ impl<'a> Resolver<'a> {
         for rel in rest.split([' ', '\t']).filter(|s| !s.is_empty()) {
             let path = self.join(rel);
             if !self.dir.file_exists(&path) {
-                // libkmod drops the whole list when a dependency cannot be created.
-                self.diagnostics.push(Diagnostic::DependencyMissing { module: name.clone(), path });
-                deps.clear();
-                break;
+                let module = self.o(id).module.name.clone();
+                self.diagnostics.push(Diagnostic::DependencyMissing { module, path });
+                return;
             }
             let dep = self.obj(name::path_to_modname_bytes(&path), None);
             let o = self.o_mut(dep);
@@ -656,7 +672,6 @@ impl<'a> Resolver<'a> {
         // The line lists dependents before their dependencies; libkmod prepends.
         deps.reverse();
         self.o_mut(id).deps = Some(deps);
-        Ok(())
     }
 
     /// The hard dependencies of a module (its `modules.dep` line), deepest first:

@@ -304,7 +304,11 @@ fn open_index(ctx: &KCtx, path: &Path) -> Result<(Index, u64), c_int> {
             Err(-libc::EINVAL)
         }
         Err(IndexError::BadVersion(v)) => {
-            ctx.log(LOG_ERR, "index_mm_open", format!("major version check fail: {v} instead of 2\n"));
+            ctx.log(
+                LOG_ERR,
+                "index_mm_open/version",
+                format!("major version check fail: {v} instead of 2\n"),
+            );
             Err(-libc::EINVAL)
         }
         Err(_) => Err(-libc::EINVAL),

@@ -162,14 +162,14 @@ pub fn insert(md: &KModule, force: Force, options: &[u8]) -> c_int {
             if s.no_versions {
                 ctx.log(
                     LOG_INFO,
-                    "kmod_module_insert_module",
+                    "kmod_module_insert_module/modversion",
                     "Failed to strip modversion: No such file or directory\n",
                 );
             }
             if s.no_vermagic {
                 ctx.log(
                     LOG_INFO,
-                    "kmod_module_insert_module",
+                    "kmod_module_insert_module/vermagic",
                     "Failed to strip vermagic: No such file or directory\n",
                 );
             }
@@ -184,7 +184,7 @@ pub fn insert(md: &KModule, force: Force, options: &[u8]) -> c_int {
             strip_note(&route);
             ctx.log(
                 LOG_INFO,
-                "kmod_module_insert_module",
+                "kmod_module_insert_module/info",
                 [&b"Failed to insert module '"[..], shown(path), b"': ", errno.desc().as_bytes(), b"\n"]
                     .concat(),
             );
@@ -303,7 +303,7 @@ pub fn initstate(md: &KModule) -> c_int {
         _ => {
             ctx.log(
                 LOG_ERR,
-                "kmod_module_get_initstate",
+                "kmod_module_get_initstate/unknown",
                 [&b"unknown "[..], shown(&path), b": '", buf, b"'\n"].concat(),
             );
             -libc::EINVAL
@@ -354,7 +354,7 @@ pub unsafe extern "C" fn kmod_module_get_size(m: *const KModule) -> c_long {
                 let err = io_neg(&e);
                 md.ctx().log(
                     LOG_ERR,
-                    "kmod_module_get_size",
+                    "kmod_module_get_size/open",
                     format!("could not open /proc/modules: {}\n", strerror(-err)),
                 );
                 return err as c_long;
@@ -365,18 +365,15 @@ pub unsafe extern "C" fn kmod_module_get_size(m: *const KModule) -> c_long {
             if toks.next() != Some(md.name.to_bytes()) {
                 continue;
             }
-            let bad = || {
-                md.ctx().log(
-                    LOG_ERR,
-                    "kmod_module_get_size",
-                    format!("invalid line format at /proc/modules:{}\n", n + 1),
-                );
+            // Two call sites in libkmod: no size field, and a size that is no number.
+            let bad = |site: &str| {
+                md.ctx().log(LOG_ERR, site, format!("invalid line format at /proc/modules:{}\n", n + 1));
                 -libc::ENOENT as c_long
             };
-            let Some(tok) = toks.next() else { return bad() };
+            let Some(tok) = toks.next() else { return bad("kmod_module_get_size/format") };
             let (v, rest) = parse_long(tok, 10, false);
             if rest.len() == tok.len() || !rest.is_empty() {
-                return bad();
+                return bad("kmod_module_get_size/value");
             }
             return v as c_long;
         }
@@ -484,11 +481,12 @@ pub unsafe extern "C" fn kmod_module_get_sections(m: *const KModule) -> *mut KLi
                     } else {
                         b"could not open '"
                     };
-                    md.ctx().log(
-                        LOG_ERR,
-                        "kmod_module_get_sections",
-                        [verb, &what, b"': ", why.as_bytes(), b"\n"].concat(),
-                    );
+                    let site = if err == -libc::EINVAL {
+                        "kmod_module_get_sections/read"
+                    } else {
+                        "kmod_module_get_sections/entry"
+                    };
+                    md.ctx().log(LOG_ERR, site, [verb, &what, b"': ", why.as_bytes(), b"\n"].concat());
                     return ptr::null_mut();
                 }
             }

@@ -90,11 +90,17 @@ impl Log {
             return;
         }
         let msg = crate::ffi::cstring(message);
+        // The file and line Debian's libkmod passes for the same message.
+        let origin = rkmod::kmod30::origin(func);
+        let (file, line) = match origin.rsplit_once(':') {
+            Some((f, l)) => (f, l.parse().unwrap_or(0)),
+            None => (origin, 0),
+        };
+        let file = CString::new(file).unwrap_or_default();
         let func = CString::new(rkmod::kmod30::function(func)).unwrap_or_default();
-        let file = c"rkmod-libkmod";
         // SAFETY: f is the program's log function, given to kmod_set_log_fn with data.
         unsafe {
-            rkmod_libkmod_log(f, self.data.get(), priority, file.as_ptr(), 0, func.as_ptr(), msg.as_ptr())
+            rkmod_libkmod_log(f, self.data.get(), priority, file.as_ptr(), line, func.as_ptr(), msg.as_ptr())
         }
     }
 }
