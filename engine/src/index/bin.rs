@@ -456,13 +456,22 @@ impl Index {
         let mut stack = vec![Frame { node: start, next: 0, restore: 0 }];
         while let Some(top) = stack.last_mut() {
             if let Some((ch, word)) = top.node.next_child(&mut top.next) {
+                let restore = buf.len();
+                buf.push(ch);
+                // The arc's text alone may already rule out the whole subtree.
+                if !may_match(&buf, subkey) {
+                    buf.truncate(restore);
+                    continue;
+                }
                 if let Some(child) = self.node(word)? {
                     budget.charge(&child)?;
-                    let restore = buf.len();
-                    buf.push(ch);
                     buf.extend_from_slice(child.prefix);
-                    stack.push(Frame { node: child, next: 0, restore });
+                    if may_match(&buf, subkey) {
+                        stack.push(Frame { node: child, next: 0, restore });
+                        continue;
+                    }
                 }
+                buf.truncate(restore);
                 continue;
             }
             let Some(done) = stack.pop() else { break };
@@ -816,6 +825,26 @@ pub(crate) mod model {
         values.insert(at, (priority, value.to_string()));
         !duplicate
     }
+}
+
+/// Whether some pattern beginning with `prefix` (the key text of a wildcard subtree so
+/// far) can fnmatch `key`: a necessary condition, used to skip subtrees. For a prefix
+/// of literal bytes and `*` only that starts with `*`, the text between stars (and the
+/// text after the last one, which the rest of the pattern can only extend) must occur
+/// in `key` in that order without overlapping; anything else (`?`, brackets, escapes,
+/// no leading star) is not judged.
+fn may_match(prefix: &[u8], key: &[u8]) -> bool {
+    if prefix.first() != Some(&b'*') || prefix.iter().any(|&c| matches!(c, b'?' | b'[' | b'\\')) {
+        return true;
+    }
+    let mut at = 0;
+    for seg in prefix[1..].split(|&c| c == b'*').filter(|s| !s.is_empty()) {
+        match key[at..].windows(seg.len()).position(|w| w == seg) {
+            Some(i) => at += i + seg.len(),
+            None => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
