@@ -1290,7 +1290,7 @@ fn outcome(o: &Output) -> Result<String, String> {
 #[test]
 #[ignore = "needs gcc and libkmod-dev: run tests/run-all"]
 fn damaged_indexes_and_modules_never_crash_our_library() {
-    use crate::robustness::{mutations, Rng};
+    use crate::robustness::{damaged_index_tree, mutations, Rng};
     let ours = our_libkmod();
     let none = fake("none");
     let src = fixture_dir();
@@ -1307,27 +1307,8 @@ fn damaged_indexes_and_modules_never_crash_our_library() {
     ] {
         let orig = std::fs::read(src.join(index)).unwrap();
         for i in 0..12 {
-            let root = tempfile::tempdir().unwrap();
+            let root = damaged_index_tree(&src, index, &orig, i, &mut rng);
             let dir = root.path().join("lib/modules/1.0.0-rk");
-            std::fs::create_dir_all(&dir).unwrap();
-            for e in std::fs::read_dir(&src).unwrap().flatten() {
-                if e.file_type().unwrap().is_file() {
-                    std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-                }
-            }
-            let mut m = orig.clone();
-            match i % 3 {
-                0 => m.truncate(rng.below(orig.len())),
-                1 => {
-                    let at = rng.below(m.len());
-                    m[at] = rng.next() as u8;
-                }
-                _ => {
-                    let at = 8 + rng.below(m.len().saturating_sub(12)).min(m.len() - 12);
-                    m[at..at + 4].copy_from_slice(&(rng.next() as u32).to_be_bytes());
-                }
-            }
-            std::fs::write(dir.join(index), &m).unwrap();
             let d = dir.display().to_string();
             let args = ["--dirname", &d, "--no-config", "--fake-kernel", &none, "names", "dump", "resources"];
             runs += 1;

@@ -81,6 +81,40 @@ pub(crate) fn mutations(orig: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>
     out
 }
 
+/// A copy of module directory `src` (as `ROOT/lib/modules/1.0.0-rk`, ROOT the
+/// returned directory) whose `index` is `orig` damaged the `i`-th way: truncated, one
+/// byte changed, or an offset word pointing anywhere (including back at its own node).
+pub(crate) fn damaged_index_tree(
+    src: &Path,
+    index: &str,
+    orig: &[u8],
+    i: usize,
+    rng: &mut Rng,
+) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("lib/modules/1.0.0-rk");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(src).unwrap().flatten() {
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    let mut m = orig.to_vec();
+    match i % 3 {
+        0 => m.truncate(rng.below(orig.len())),
+        1 => {
+            let at = rng.below(m.len());
+            m[at] = rng.next() as u8;
+        }
+        _ => {
+            let at = 8 + rng.below(m.len().saturating_sub(12)).min(m.len() - 12);
+            m[at..at + 4].copy_from_slice(&(rng.next() as u32).to_be_bytes());
+        }
+    }
+    std::fs::write(dir.join(index), m).unwrap();
+    root
+}
+
 fn compress(kind: &str, data: &[u8]) -> Vec<u8> {
     let mut child = Command::new(kind)
         .args(if kind == "xz" { &["-c", "--check=crc32"][..] } else { &["-q", "-c"][..] })
@@ -218,28 +252,7 @@ fn mutated_indexes() {
     ] {
         let orig = std::fs::read(src.join(index)).unwrap();
         for i in 0..60 {
-            let root = tempfile::tempdir().unwrap();
-            let dir = root.path().join("lib/modules/1.0.0-rk");
-            std::fs::create_dir_all(&dir).unwrap();
-            for e in std::fs::read_dir(&src).unwrap().flatten() {
-                if e.file_type().unwrap().is_file() {
-                    std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
-                }
-            }
-            let mut m = orig.clone();
-            match i % 3 {
-                0 => m.truncate(rng.below(orig.len())),
-                1 => {
-                    let at = rng.below(m.len());
-                    m[at] = rng.next() as u8;
-                }
-                _ => {
-                    // an offset word pointing anywhere, including back at its own node
-                    let at = 8 + rng.below(m.len().saturating_sub(12)).min(m.len() - 12);
-                    m[at..at + 4].copy_from_slice(&(rng.next() as u32).to_be_bytes());
-                }
-            }
-            std::fs::write(dir.join(index), m).unwrap();
+            let root = damaged_index_tree(&src, index, &orig, i, &mut rng);
             let mut args =
                 vec!["-b".to_string(), root.path().display().to_string(), "-k".into(), "1.0.0-rk".into()];
             args.extend(queries.iter().cloned());

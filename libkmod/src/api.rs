@@ -416,15 +416,22 @@ pub unsafe extern "C" fn kmod_module_get_path(m: *const KModule) -> *const c_cha
     guard(ptr::null(), || unsafe { mod_ref(m) }.map_or(ptr::null(), |m| KModule::ptr(path_of(m))))
 }
 
+/// A string libkmod computes once per module object and keeps: `cell`, filled from the
+/// resolver the first time.
+fn cached<'a>(
+    m: &'a KModule,
+    cell: &'a std::cell::OnceCell<Option<std::ffi::CString>>,
+    compute: impl FnOnce(&mut Resolver<'_>, ModId) -> Option<Vec<u8>>,
+) -> Option<&'a std::ffi::CString> {
+    cell.get_or_init(|| {
+        m.ctx().with_resolver(ProbeOptions::default(), |r| compute(r, m.id)).map(|o| crate::ffi::cstring(&o))
+    })
+    .as_ref()
+}
+
 /// The module's configured options (cached on the handle, as libkmod caches them).
 pub fn options_of(m: &KModule) -> Option<&std::ffi::CString> {
-    m.options
-        .get_or_init(|| {
-            m.ctx()
-                .with_resolver(ProbeOptions::default(), |r| r.options(m.id))
-                .map(|o| crate::ffi::cstring(&o))
-        })
-        .as_ref()
+    cached(m, &m.options, |r, id| r.options(id))
 }
 
 /// `kmod_module_get_options`.
@@ -437,30 +444,20 @@ pub unsafe extern "C" fn kmod_module_get_options(m: *const KModule) -> *const c_
 /// `kmod_module_get_install_commands`.
 #[no_mangle]
 pub unsafe extern "C" fn kmod_module_get_install_commands(m: *const KModule) -> *const c_char {
+    // SAFETY: the caller's contract.
     guard(ptr::null(), || {
-        // SAFETY: the caller's contract.
-        let Some(m) = (unsafe { mod_ref(m) }) else { return ptr::null() };
-        let o = m.install.get_or_init(|| {
-            m.ctx()
-                .with_resolver(ProbeOptions::default(), |r| r.install_command(m.id))
-                .map(|o| crate::ffi::cstring(&o))
-        });
-        KModule::ptr(o.as_ref())
+        unsafe { mod_ref(m) }
+            .map_or(ptr::null(), |m| KModule::ptr(cached(m, &m.install, |r, id| r.install_command(id))))
     })
 }
 
 /// `kmod_module_get_remove_commands`.
 #[no_mangle]
 pub unsafe extern "C" fn kmod_module_get_remove_commands(m: *const KModule) -> *const c_char {
+    // SAFETY: the caller's contract.
     guard(ptr::null(), || {
-        // SAFETY: the caller's contract.
-        let Some(m) = (unsafe { mod_ref(m) }) else { return ptr::null() };
-        let o = m.remove.get_or_init(|| {
-            m.ctx()
-                .with_resolver(ProbeOptions::default(), |r| r.remove_command(m.id))
-                .map(|o| crate::ffi::cstring(&o))
-        });
-        KModule::ptr(o.as_ref())
+        unsafe { mod_ref(m) }
+            .map_or(ptr::null(), |m| KModule::ptr(cached(m, &m.remove, |r, id| r.remove_command(id))))
     })
 }
 
