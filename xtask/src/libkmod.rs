@@ -1,4 +1,4 @@
-//! `cargo xtask libkmod [--release]`: build rkmod's `libkmod.so.2`.
+//! `cargo xtask libkmod [--release | --dist]`: build rkmod's `libkmod.so.2`.
 //!
 //! Cargo builds the `rkmod-libkmod` crate as a static library; gcc links it with
 //! `libkmod/c/shim.c` into a shared object with libkmod's SONAME and version script
@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The kmod version whose API the library provides (libkmod.pc's `Version`).
-const KMOD_VERSION: &str = "34";
+pub const KMOD_VERSION: &str = "34";
 
-fn run(cmd: &mut Command) -> std::io::Result<()> {
+pub fn run(cmd: &mut Command) -> std::io::Result<()> {
     let status = cmd.status()?;
     if status.success() {
         Ok(())
@@ -25,19 +25,29 @@ fn run(cmd: &mut Command) -> std::io::Result<()> {
     }
 }
 
-/// Build it; returns the output directory.
-pub fn build(repo: &Path, release: bool) -> std::io::Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "-q", "-p", "rkmod-libkmod"]).current_dir(repo);
-    if release {
-        cmd.arg("--release");
-    }
-    run(&mut cmd)?;
+/// Cargo's output directory for `profile` (`debug`, `release`, `dist`).
+pub fn profile_dir(repo: &Path, profile: &str) -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo.join("target"));
     let target = if target.is_absolute() { target } else { repo.join(target) };
-    let profile = target.join(if release { "release" } else { "debug" });
+    target.join(profile)
+}
+
+/// `cargo build -q` of `package` with `profile` (`debug` is cargo's default `dev`).
+pub fn cargo_build(repo: &Path, package: &str, profile: &str) -> std::io::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "-q", "-p", package]).current_dir(repo);
+    if profile != "debug" {
+        cmd.args(["--profile", profile]);
+    }
+    run(&mut cmd)
+}
+
+/// Build it with `profile` (`debug`, `release` or `dist`); returns the output directory.
+pub fn build(repo: &Path, profile: &str) -> std::io::Result<PathBuf> {
+    cargo_build(repo, "rkmod-libkmod", profile)?;
+    let profile = profile_dir(repo, profile);
     let out = profile.join("libkmod");
     std::fs::create_dir_all(out.join("include"))?;
     std::fs::create_dir_all(out.join("pkgconfig"))?;

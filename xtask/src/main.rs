@@ -6,8 +6,10 @@
 //! - `cargo xtask completions` writes `completions/rkmod.{bash,zsh,fish}`;
 //! - `cargo xtask check` fails when either is stale (the test below does the same under
 //!   `cargo test`);
-//! - `cargo xtask libkmod [--release]` builds `libkmod.so.2` ([`libkmod`]).
+//! - `cargo xtask libkmod [--release | --dist]` builds `libkmod.so.2` ([`libkmod`]);
+//! - `cargo xtask deb [--profile release]` builds the Debian package ([`deb`]).
 
+mod deb;
 mod libkmod;
 
 use std::path::{Path, PathBuf};
@@ -56,9 +58,28 @@ fn main() -> std::process::ExitCode {
     let what = std::env::args().nth(1).unwrap_or_default();
     let result = match what.as_str() {
         "libkmod" => {
-            let release = std::env::args().nth(2).as_deref() == Some("--release");
-            libkmod::build(repo(), release).map(|out| {
+            let profile = match std::env::args().nth(2).as_deref() {
+                Some("--release") => "release",
+                Some("--dist") => "dist",
+                _ => "debug",
+            };
+            libkmod::build(repo(), profile).map(|out| {
                 println!("{}", out.join("libkmod.so.2").display());
+                true
+            })
+        }
+        "deb" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let profile = match args.as_slice() {
+                [] => "dist",
+                [flag, p] if flag == "--profile" => p.as_str(),
+                _ => {
+                    eprintln!("usage: cargo xtask deb [--profile release|dist]");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            deb::build(repo(), profile).map(|deb| {
+                println!("{}", deb.display());
                 true
             })
         }
@@ -78,7 +99,7 @@ fn main() -> std::process::ExitCode {
             s.is_empty()
         }),
         _ => {
-            eprintln!("usage: cargo xtask man | completions | check | libkmod [--release]");
+            eprintln!("usage: cargo xtask man | completions | check | libkmod [--release | --dist] | deb [--profile P]");
             Ok(false)
         }
     };
