@@ -66,6 +66,7 @@ fi
 say "waiting for the boot to finish"
 systemctl is-system-running --wait > "$out/system-running.txt" 2>&1
 systemd-analyze time > "$out/analyze.txt" 2>&1
+systemd-analyze blame --no-pager 2>&1 | head -n 12 > "$out/analyze-blame.txt"
 udevadm settle
 systemctl --failed --no-legend --plain > "$out/failed.txt" 2>&1
 cut -d' ' -f1 /proc/modules | sort > "$out/modules-boot.txt"
