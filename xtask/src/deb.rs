@@ -37,13 +37,13 @@ const REPLACED: &[&str] = &["kmod", "libkmod2"];
 /// Where the multi-call binary is installed.
 const BINARY: &str = "usr/bin/rkmod";
 
-/// Where Debian 12's kmod package puts each applet's link (`/bin/kmod` points at the
-/// binary, the others at `/bin/kmod`; `lsmod` is in both directories).
-fn applet_dirs(applet: &str) -> &'static [&'static str] {
+/// Where Debian 12's kmod package puts each applet's links, and what each points at:
+/// `/bin/kmod` at the binary, `/bin/lsmod` at `kmod` beside it, the rest at `/bin/kmod`.
+fn applet_links(applet: &str) -> Vec<(String, String)> {
     match applet {
-        "kmod" => &["bin"],
-        "lsmod" => &["bin", "sbin"],
-        _ => &["sbin"],
+        "kmod" => vec![("bin/kmod".into(), format!("/{BINARY}"))],
+        "lsmod" => vec![("bin/lsmod".into(), "kmod".into()), ("sbin/lsmod".into(), "/bin/kmod".into())],
+        _ => vec![(format!("sbin/{applet}"), "/bin/kmod".into())],
     }
 }
 
@@ -127,10 +127,8 @@ pub fn build(repo: &Path, profile: &str) -> std::io::Result<PathBuf> {
     copy(&bin, &root, BINARY, 0o755)?;
     libkmod::run(Command::new("strip").arg("--strip-unneeded").arg(root.join(BINARY)))?;
     for applet in rkmod_cli::cli::APPLETS {
-        for dir in applet_dirs(applet.name) {
-            let target = if applet.name == "kmod" { format!("/{BINARY}") } else { "/bin/kmod".into() };
-            let target = if (applet.name, *dir) == ("lsmod", "bin") { "kmod".into() } else { target };
-            symlink(&target, &root, &format!("{dir}/{}", applet.name))?;
+        for (link, target) in applet_links(applet.name) {
+            symlink(&target, &root, &link)?;
         }
     }
     let so = format!("usr/lib/{multiarch}/libkmod.so.2.4.0");
