@@ -36,6 +36,8 @@ const PACKAGE: &str = "rkmod";
 const REPLACED: &[&str] = &["kmod", "libkmod2"];
 /// Where the multi-call binary is installed.
 const BINARY: &str = "usr/bin/rkmod";
+/// The library's file name, libkmod2's (`libkmod.so.2` is a link to it).
+const LIBRARY: &str = "libkmod.so.2.4.0";
 
 /// Where Debian 12's kmod package puts each applet's links, and what each points at:
 /// `/bin/kmod` at the binary, `/bin/lsmod` at `kmod` beside it, the rest at `/bin/kmod`.
@@ -86,7 +88,7 @@ fn man_page(src: &Path, root: &Path) -> std::io::Result<()> {
     std::fs::write(dest, gz.stdout)
 }
 
-/// Every regular file under `dir`, relative to it, sorted.
+/// Every regular file under `dir`, relative to `base`.
 fn files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let e = e?;
@@ -97,7 +99,6 @@ fn files(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()>
             out.push(e.path().strip_prefix(base).unwrap().to_path_buf());
         }
     }
-    out.sort();
     Ok(())
 }
 
@@ -131,10 +132,10 @@ pub fn build(repo: &Path, profile: &str) -> std::io::Result<PathBuf> {
             symlink(&target, &root, &link)?;
         }
     }
-    let so = format!("usr/lib/{multiarch}/libkmod.so.2.4.0");
+    let so = format!("usr/lib/{multiarch}/{LIBRARY}");
     copy(&lib.join("libkmod.so.2"), &root, &so, 0o644)?;
     libkmod::run(Command::new("strip").arg("--strip-unneeded").arg(root.join(&so)))?;
-    symlink("libkmod.so.2.4.0", &root, &format!("usr/lib/{multiarch}/libkmod.so.2"))?;
+    symlink(LIBRARY, &root, &format!("usr/lib/{multiarch}/libkmod.so.2"))?;
 
     // Configuration, hook, documentation.
     let pkg = repo.join("packaging/debian");
@@ -162,7 +163,8 @@ pub fn build(repo: &Path, profile: &str) -> std::io::Result<PathBuf> {
     let provides: Vec<_> = REPLACED.iter().map(|p| format!("{p} (= {})", libkmod::KMOD_VERSION)).collect();
     let mut data = Vec::new();
     files(&root, &root, &mut data)?;
-    let data: Vec<_> = data.into_iter().filter(|p| !p.starts_with("DEBIAN")).collect();
+    data.retain(|p| !p.starts_with("DEBIAN"));
+    data.sort();
     let size: u64 = data
         .iter()
         .map(|p| std::fs::metadata(root.join(p)).map(|m| m.len().div_ceil(1024)))
@@ -181,13 +183,8 @@ pub fn build(repo: &Path, profile: &str) -> std::io::Result<PathBuf> {
         replaced = REPLACED.join(", "),
     );
     std::fs::write(root.join("DEBIAN/control"), control)?;
-    let mut sums = String::new();
-    for p in &data {
-        let sum = output(Command::new("md5sum").arg(p).current_dir(&root))?;
-        sums.push_str(&sum);
-        sums.push('\n');
-    }
-    std::fs::write(root.join("DEBIAN/md5sums"), sums)?;
+    let sums = output(Command::new("md5sum").args(&data).current_dir(&root))?;
+    std::fs::write(root.join("DEBIAN/md5sums"), sums + "\n")?;
 
     // Every time stamp at the commit's, then the archive.
     libkmod::run(

@@ -25,6 +25,15 @@ mkdir -p "$out"
 kver=$(uname -r)
 say() { echo "rkmod-check[$phase]: $*" > /dev/console; }
 
+# loaded: the names of the loaded modules, sorted
+loaded() { cut -d' ' -f1 /proc/modules | sort; }
+# packages NAME: the states of kmod, libkmod2 and rkmod in NAME.txt
+packages() { dpkg-query -W -f='${Package} ${Status}\n' kmod libkmod2 rkmod > "$out/$1.txt" 2>&1; }
+# index_sums DIR NAME: the hashes of DIR's modules.* files in NAME.txt
+index_sums() { (cd "$1" && md5sum modules.*) > "$out/$2.txt" 2>&1; }
+# module_names DIR: the names of the module files under DIR
+module_names() { find "$1" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort; }
+
 # run NAME CMD...: CMD's stdout and stderr in NAME.log, its exit status in NAME.rc
 run() {
   local name=$1 start=$SECONDS rc; shift
@@ -69,17 +78,15 @@ systemd-analyze time > "$out/analyze.txt" 2>&1
 systemd-analyze blame --no-pager 2>&1 | head -n 12 > "$out/analyze-blame.txt"
 udevadm settle
 systemctl --failed --no-legend --plain > "$out/failed.txt" 2>&1
-cut -d' ' -f1 /proc/modules | sort > "$out/modules-boot.txt"
+loaded > "$out/modules-boot.txt"
 
 # Which package set this is, and which tools answer.
-dpkg-query -W -f='${Package} ${Status}\n' kmod libkmod2 rkmod > "$out/packages.txt" 2>&1
+packages packages
 readlink -f /sbin/modprobe /usr/lib/x86_64-linux-gnu/libkmod.so.2 > "$out/tools.txt" 2>&1
 
-# Every journal line of this boot about modules (kernel, udev, systemd, the tools),
-# without the times systemd reports.
+# Every journal line of this boot about modules (kernel, udev, systemd, the tools).
 journalctl -b -o cat --no-pager | grep -iE 'modul|modprobe|kmod|insmod|depmod|rkmod' \
-  | grep -v '^rkmod-check' | sed -E 's/Consumed [0-9.]+m?s CPU time/Consumed (time) CPU time/' \
-  | sort -u > "$out/journal-modules.txt"
+  | grep -v '^rkmod-check' | sort -u > "$out/journal-modules.txt"
 
 # systemd-modules-load: /etc/modules-load.d/rkmod-test.conf with options of modprobe.d
 systemctl show -p Result -p ExecMainStatus systemd-modules-load.service > "$out/modules-load.txt"
@@ -100,7 +107,7 @@ done > "$out/modprobe-at.txt" 2>&1
 # The kernel's request_module: fs-vfat (and the nls modules), rtnl-link-dummy and
 # rtnl-link-veth, and a char-major alias through the static node /dev/net/tun (kmod
 # static-nodes).
-before=$(cut -d' ' -f1 /proc/modules | sort)
+before=$(loaded)
 {
   truncate -s 8M /tmp/fat.img && mkfs.vfat /tmp/fat.img > /dev/null && mkdir -p /mnt/fat
   mount -o loop -t vfat /tmp/fat.img /mnt/fat; echo "mount vfat: $?"
@@ -110,8 +117,8 @@ before=$(cut -d' ' -f1 /proc/modules | sort)
   exec 3<> /dev/net/tun; echo "tun: $?"; exec 3>&-
   ls -l /dev/net/tun | cut -c1-10
 } > "$out/request-module.txt" 2>&1
-comm -13 <(echo "$before") <(cut -d' ' -f1 /proc/modules | sort) > "$out/request-module-loaded.txt"
-cut -d' ' -f1 /proc/modules | sort > "$out/modules-after.txt"
+loaded > "$out/modules-after.txt"
+comm -13 <(echo "$before") "$out/modules-after.txt" > "$out/request-module-loaded.txt"
 
 # kmod's own modprobe, from kmod's package (unpacked, not installed): the reader of the
 # indexes rkmod writes.
@@ -121,7 +128,6 @@ ln -sf "$kx/bin/kmod" "$kx/modprobe"
 # a program, not a function, so that `run` (timeout) can start it
 printf '#!/bin/sh\nLD_LIBRARY_PATH=%s/usr/lib/x86_64-linux-gnu exec %s/modprobe "$@"\n' "$kx" "$kx" > "$kx/kmod-modprobe"
 chmod 755 "$kx/kmod-modprobe"
-kmod_modprobe() { "$kx/kmod-modprobe" "$@"; }
 
 # inspect_initramfs NAME: the initramfs in /boot now, unpacked: its size, module files and
 # firmware (NAME-files.txt), index files' hashes (NAME-indexes.txt), module tools
@@ -135,10 +141,10 @@ inspect_initramfs() {
   mods=$main/usr/lib/modules/$kver; [ -d "$mods" ] || mods=$main/lib/modules/$kver
   (cd "$main" && find . \( -path '*/lib/modules/*' -o -path '*/lib/firmware/*' \) ! -type d \
      ! -name 'modules.*' | sed 's|^\./usr/|./|' | sort) > "$out/$name-files.txt"
-  (cd "$mods" && md5sum modules.*) > "$out/$name-indexes.txt" 2>&1
+  index_sums "$mods" "$name-indexes"
   ls -l "$main/usr/sbin/modprobe" "$main/sbin/modprobe" "$main/bin/kmod" "$main/usr/bin/kmod" 2>/dev/null \
     | awk '{print $1, $NF}' > "$out/$name-tools.txt"
-  names=$(find "$mods" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort)
+  names=$(module_names "$mods")
   run "$name-show-depends" "$kx/kmod-modprobe" -d "$main" -S "$kver" --show-depends -a $names
   sed -i "s|$main|/INITRAMFS|g" "$out/$name-show-depends.log"
   rm -rf "$ir"
@@ -147,16 +153,16 @@ inspect_initramfs() {
 # The system's own indexes (kmod's depmod wrote them at the kernel's installation), and
 # what kmod's modprobe reads in them: every module's dependencies (modules.dep.bin) and
 # every device's modalias (modules.alias.bin, as udev asks).
-(cd "/lib/modules/$kver" && md5sum modules.*) > "$out/indexes.txt"
+index_sums "/lib/modules/$kver" indexes
 read_indexes() {  # read_indexes NAME: kmod's modprobe on /lib/modules/$kver, into NAME.log
   local all aliases
-  all=$(find "/lib/modules/$kver" -name '*.ko*' -printf '%f\n' | sed 's/\.ko.*//' | sort)
+  all=$(module_names "/lib/modules/$kver")
   aliases=$(cat /sys/devices/*/modalias /sys/devices/*/*/modalias /sys/devices/*/*/*/modalias 2>/dev/null | sort -u)
   {
-    kmod_modprobe -S "$kver" --show-depends -a $all
+    "$kx/kmod-modprobe" -S "$kver" --show-depends -a $all
     echo "show-depends: $?"
     for a in $aliases; do
-      echo "$a: $(kmod_modprobe -S "$kver" -R "$a" 2>&1 | tr '\n' ' ')"
+      echo "$a: $("$kx/kmod-modprobe" -S "$kver" -R "$a" 2>&1 | tr '\n' ' ')"
     done
   } > "$out/$1.log" 2>&1
 }
@@ -169,22 +175,22 @@ case $phase in
     # its trigger runs update-initramfs -u with rkmod's tools
     run install-rkmod apt-get install -y /root/debs/rkmod_*.deb
     inspect_initramfs built-rkmod
-    dpkg-query -W -f='${Package} ${Status}\n' kmod libkmod2 rkmod > "$out/packages-after-install.txt" 2>&1
+    packages packages-after-install
     run apt-check apt-get check
     echo rkmod > /etc/rkmod-check/phase
     ;;
   rkmod)
     say "depmod -a, switching back and again, update-initramfs -u"
     run depmod depmod -a
-    (cd "/lib/modules/$kver" && md5sum modules.*) > "$out/indexes-after-depmod.txt"
+    index_sums "/lib/modules/$kver" indexes-after-depmod
     read_indexes system-indexes-after-depmod
     initramfs_updates no
     run switch-back apt-get install -y /root/debs/kmod_*.deb /root/debs/libkmod2_*.deb
-    dpkg-query -W -f='${Package} ${Status}\n' kmod libkmod2 rkmod > "$out/packages-switched-back.txt" 2>&1
+    packages packages-switched-back
     run apt-check-back apt-get check
     run kmod-version kmod --version
     run switch-again apt-get install -y /root/debs/rkmod_*.deb
-    dpkg-query -W -f='${Package} ${Status}\n' kmod libkmod2 rkmod > "$out/packages-switched-again.txt" 2>&1
+    packages packages-switched-again
     run apt-check-again apt-get check
     initramfs_updates yes
     run update-initramfs update-initramfs -u
